@@ -1,0 +1,385 @@
+// Package manifest collects Kubernetes objects from files, directories and
+// standard input: YAML (multi-document), JSON, and List kinds, with the line
+// each object starts on. Files whose content another collector recognises
+// (IAM exports, Pulumi state…) are handed to that collector's ContentHandler.
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kscan-io/kscan/graph"
+)
+
+// DefaultMaxFileSize bounds one input file; a larger one is an input error,
+// not a reason to run out of memory.
+const DefaultMaxFileSize = 32 << 20
+
+// StdinName is how standard input is named in locations.
+const StdinName = "<stdin>"
+
+// ContentHandler lets another collector claim a file by its content (e.g. the
+// JSON of `aws iam get-account-authorization-details`). Handlers are passed in
+// explicitly by the caller; the first whose Match returns true gets the file.
+type ContentHandler interface {
+	// Name is used in messages.
+	Name() string
+	// Match sniffs the file cheaply; data is the whole file.
+	Match(path string, data []byte) bool
+	// Collect parses data into g, recording input errors in g.
+	Collect(ctx context.Context, path string, data []byte, g *graph.Graph) error
+}
+
+// DirHandler claims a whole directory (a Helm chart, a kustomization) instead
+// of walking it file by file.
+type DirHandler interface {
+	Name() string
+	MatchDir(dir string) bool
+	CollectDir(ctx context.Context, dir string, g *graph.Graph) error
+}
+
+// Options configures a collection.
+type Options struct {
+	Paths            []string // files, directories, or "-" for stdin
+	DefaultNamespace string
+	MaxFileSize      int64
+	Handlers         []ContentHandler
+	DirHandlers      []DirHandler
+	Stdin            io.Reader
+	// BaseDir makes recorded file paths relative to it (default: the working
+	// directory), so reports are the same wherever the repository is checked out.
+	BaseDir string
+}
+
+// Collect reads every input into g. Problems with one input are recorded in g
+// as input errors and never stop the others. The returned error is only for
+// cancellation.
+func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.BaseDir == "" {
+		opts.BaseDir, _ = os.Getwd()
+	}
+	var files []string
+	for _, p := range opts.Paths {
+		if p == "-" {
+			files = append(files, "-")
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}, Message: "cannot read: " + describe(err)})
+			continue
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		walked, err := walk(ctx, p, opts, g)
+		if err != nil {
+			return err
+		}
+		files = append(files, walked...)
+	}
+	type job struct{ path string }
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range jobs {
+				collectFile(ctx, p, opts, g)
+			}
+		}()
+	}
+	for _, f := range files {
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+			close(jobs)
+			wg.Wait()
+			return ctx.Err()
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// walk lists the manifest files below dir in lexical order, skipping hidden
+// directories. Directories claimed by a DirHandler are collected whole.
+func walk(ctx context.Context, root string, opts Options, g *graph.Graph) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}, Message: "cannot read: " + describe(err)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			for _, h := range opts.DirHandlers {
+				if h.MatchDir(p) {
+					if err := h.CollectDir(ctx, p, g); err != nil {
+						g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}, Message: h.Name() + ": " + err.Error()})
+					}
+					return fs.SkipDir
+				}
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files, err
+}
+
+func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph) {
+	name := path
+	if path == "-" {
+		name = StdinName
+	} else {
+		name = rel(opts.BaseDir, path)
+	}
+	src := graph.Source{Kind: graph.SourceFile, File: name}
+	data, err := readLimited(path, opts)
+	if err != nil {
+		g.AddError(graph.InputError{Source: src, Message: err.Error()})
+		return
+	}
+	if isBinary(data) {
+		g.AddError(graph.InputError{Source: src, Message: "not a text file (binary content); expected YAML or JSON"})
+		return
+	}
+	for _, h := range opts.Handlers {
+		if h.Match(name, data) {
+			if err := h.Collect(ctx, name, data, g); err != nil {
+				g.AddError(graph.InputError{Source: src, Message: h.Name() + ": " + err.Error()})
+			}
+			return
+		}
+	}
+	ParseInto(data, src, opts.DefaultNamespace, g)
+}
+
+// ParseInto parses a YAML or JSON stream of Kubernetes objects into g as
+// nodes whose source is src with the line filled in. Other collectors (Helm,
+// Kustomize) reuse it for rendered output.
+func ParseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph) {
+	for _, doc := range splitDocuments(data) {
+		if len(bytes.TrimSpace(doc.data)) == 0 {
+			continue
+		}
+		var root yaml.Node
+		if err := yaml.Unmarshal(doc.data, &root); err != nil {
+			s := src
+			s.Line = doc.firstLine + yamlErrorLine(err) - 1
+			g.AddError(graph.InputError{Source: s, Message: "invalid YAML: " + cleanYAMLError(err)})
+			continue
+		}
+		c := &converter{budget: maxExpandedValues}
+		v, err := c.convert(&root, 0)
+		if err != nil {
+			s := src
+			var le *limitError
+			if errors.As(err, &le) {
+				s.Line = doc.firstLine + le.line - 1
+			}
+			g.AddError(graph.InputError{Source: s, Message: err.Error()})
+			continue
+		}
+		top := &root
+		if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
+			top = top.Content[0]
+		}
+		addObject(v, top, doc.firstLine, src, defaultNamespace, g)
+	}
+}
+
+// addObject adds one decoded document; List kinds add each item.
+func addObject(v any, n *yaml.Node, firstLine int, src graph.Source, defaultNamespace string, g *graph.Graph) {
+	obj, ok := v.(map[string]any)
+	if !ok || !graph.IsK8sObject(obj) {
+		return // not a Kubernetes object: skipped without noise
+	}
+	s := src
+	s.Line = firstLine + n.Line - 1
+	kind := obj["kind"].(string)
+	if items, isList := obj["items"].([]any); isList && strings.HasSuffix(kind, "List") {
+		itemNodes := mappingValue(n, "items")
+		for i, it := range items {
+			in := n
+			if itemNodes != nil && i < len(itemNodes.Content) {
+				in = itemNodes.Content[i]
+			}
+			addObject(it, in, firstLine, src, defaultNamespace, g)
+		}
+		return
+	}
+	if meta, ok := obj["metadata"]; ok && meta != nil {
+		if _, isMap := meta.(map[string]any); !isMap {
+			g.AddError(graph.InputError{Source: s, Message: fmt.Sprintf("%s: metadata is not a mapping", kind)})
+			return
+		}
+	}
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	gen, _ := meta["generateName"].(string)
+	if name == "" && gen == "" {
+		g.AddError(graph.InputError{Source: s, Message: fmt.Sprintf("%s has no metadata.name", kind)})
+		return
+	}
+	g.AddNode(graph.NewK8sNode(obj, s, defaultNamespace))
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func readLimited(path string, opts Options) ([]byte, error) {
+	var r io.Reader
+	if path == "-" {
+		r = opts.Stdin
+		if r == nil {
+			r = os.Stdin
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read: %s", describe(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, opts.MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %s", describe(err))
+	}
+	if int64(len(data)) > opts.MaxFileSize {
+		return nil, fmt.Errorf("file is larger than the %d MiB limit (--max-file-size)", opts.MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// isBinary is true for content with NUL bytes or that is not UTF-8.
+func isBinary(data []byte) bool {
+	head := data
+	if len(head) > 8000 {
+		head = head[:8000]
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	return !utf8.Valid(head[:validPrefix(head)])
+}
+
+// validPrefix trims a possibly cut multi-byte rune at the end of the sample.
+func validPrefix(b []byte) int {
+	n := len(b)
+	for i := 0; i < utf8.UTFMax && n > 0; i++ {
+		if utf8.RuneStart(b[n-1]) {
+			if !utf8.FullRune(b[n-1:]) {
+				return n - 1
+			}
+			return len(b)
+		}
+		n--
+	}
+	return len(b)
+}
+
+func rel(base, p string) string {
+	if p == "-" {
+		return StdinName
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	if r, err := filepath.Rel(base, abs); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+func describe(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// yamlErrorLine extracts "line N" from a yaml.v3 error (1 if absent).
+func yamlErrorLine(err error) int {
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		n := 0
+		for _, r := range msg[i+5:] {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		if n > 0 {
+			return n
+		}
+	}
+	return 1
+}
+
+// cleanYAMLError drops the "yaml: line N:" prefix; the location is reported
+// separately (and relative to the file, not the document).
+func cleanYAMLError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.HasPrefix(msg, "line ") {
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+	}
+	return msg
+}
+
+// SortedKeys is a helper for deterministic iteration in callers.
+func SortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,169 @@
+// Package finding holds what a scan produces: findings, notifications about
+// inputs, and the rules that ran. Reports render these and know nothing else.
+package finding
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Severities, highest first.
+const (
+	Critical = "critical"
+	High     = "high"
+	Medium   = "medium"
+	Low      = "low"
+	Info     = "info"
+)
+
+// SeverityRank orders severities: critical 4 … info 0; unknown -1.
+func SeverityRank(s string) int {
+	switch strings.ToLower(s) {
+	case Critical:
+		return 4
+	case High:
+		return 3
+	case Medium:
+		return 2
+	case Low:
+		return 1
+	case Info:
+		return 0
+	}
+	return -1
+}
+
+// ParseSeverity validates a severity name ("none" is accepted where a
+// threshold is meant and ranks above critical).
+func ParseSeverity(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "none" || SeverityRank(s) >= 0 {
+		return s, nil
+	}
+	return "", fmt.Errorf("unknown severity %q (want critical, high, medium, low, info or none)", s)
+}
+
+// AtLeast reports whether severity s is at or above threshold t. A threshold
+// of "none" is never reached.
+func AtLeast(s, t string) bool {
+	if t == "none" {
+		return false
+	}
+	return SeverityRank(s) >= SeverityRank(t)
+}
+
+// Location is where a resource was read: a file and line, a cluster and API
+// path, a Pulumi URN, or nothing (derived resources).
+type Location struct {
+	Kind    string `json:"kind"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Cluster string `json:"cluster,omitempty"`
+	Path    string `json:"apiPath,omitempty"`
+	URN     string `json:"urn,omitempty"`
+}
+
+// String renders file:line, cluster path or URN.
+func (l Location) String() string {
+	switch {
+	case l.File != "" && l.Line > 0:
+		return fmt.Sprintf("%s:%d", l.File, l.Line)
+	case l.File != "":
+		return l.File
+	case l.Path != "":
+		if l.Cluster != "" {
+			return l.Cluster + ":" + l.Path
+		}
+		return l.Path
+	case l.URN != "":
+		return l.URN
+	}
+	return ""
+}
+
+// Suppression records why a finding does not count.
+type Suppression struct {
+	Kind          string `json:"kind"` // "inSource" (annotation) or "external" (ignore file)
+	Justification string `json:"justification"`
+}
+
+// Finding is one rule firing on one resource.
+type Finding struct {
+	RuleID       string              `json:"ruleId"`
+	Title        string              `json:"title"`
+	Severity     string              `json:"severity"`
+	Message      string              `json:"message"`
+	Resource     string              `json:"resource"`
+	ResourceType string              `json:"resourceType,omitempty"`
+	Location     Location            `json:"location"`
+	Remediation  string              `json:"remediation,omitempty"`
+	HelpURI      string              `json:"helpUri,omitempty"`
+	Frameworks   map[string][]string `json:"frameworks,omitempty"`
+	// Fingerprint identifies the finding across runs: rule, resource and a
+	// message-independent discriminator, never the line.
+	Fingerprint   string       `json:"fingerprint"`
+	Suppression   *Suppression `json:"suppression,omitempty"`
+	BaselineState string       `json:"baselineState,omitempty"`
+	// Related lists other resources in the finding's path (e.g. the workloads
+	// a Service exposes), by identity.
+	Related []string `json:"related,omitempty"`
+}
+
+// Notification is a problem with the scan itself: an input that could not be
+// read, a rule that failed, a resource type that could not be listed.
+type Notification struct {
+	Level    string   `json:"level"` // error | warning
+	Message  string   `json:"message"`
+	Location Location `json:"location"`
+	Resource string   `json:"resource,omitempty"`
+	RuleID   string   `json:"ruleId,omitempty"`
+}
+
+// Rule is a rule's metadata as reports need it.
+type Rule struct {
+	ID          string              `json:"id"`
+	Title       string              `json:"title"`
+	Severity    string              `json:"severity"`
+	Description string              `json:"description"`
+	Remediation string              `json:"remediation"`
+	HelpURI     string              `json:"helpUri,omitempty"`
+	Frameworks  map[string][]string `json:"frameworks,omitempty"`
+	Custom      bool                `json:"custom,omitempty"` // from --policy, not built in
+}
+
+// Report is everything one scan produced, sorted deterministically.
+type Report struct {
+	ToolName      string
+	ToolVersion   string
+	Rules         []Rule
+	Findings      []Finding
+	Notifications []Notification
+	// Absent lists baseline findings that no longer occur.
+	Absent []Finding
+	// Resources is how many resources were scanned.
+	Resources int
+}
+
+// Incomplete is true when any notification is an error.
+func (r *Report) Incomplete() bool {
+	for _, n := range r.Notifications {
+		if n.Level == "error" {
+			return true
+		}
+	}
+	return false
+}
+
+// Counts returns the number of active (not suppressed) findings per severity
+// and the number of suppressed findings.
+func (r *Report) Counts() (bySeverity map[string]int, suppressed int) {
+	bySeverity = map[string]int{Critical: 0, High: 0, Medium: 0, Low: 0, Info: 0}
+	for _, f := range r.Findings {
+		if f.Suppression != nil {
+			suppressed++
+			continue
+		}
+		bySeverity[f.Severity]++
+	}
+	return bySeverity, suppressed
+}

@@ -1,0 +1,242 @@
+package graph
+
+import "sort"
+
+// LinkOptions tunes LinkK8s.
+type LinkOptions struct {
+	// BuiltinClusterRoles are the default ClusterRoles of Kubernetes
+	// (cluster-admin, admin, edit, view, system:*). A binding to one that no
+	// input declares gets a node from this definition so rules can reason
+	// about it.
+	BuiltinClusterRoles map[string]map[string]any
+}
+
+type objRef struct{ cluster, ns, kind, name string }
+
+// LinkK8s adds the edges between Kubernetes nodes: Service selects
+// workloads, Ingress routes to Service, workload runs as ServiceAccount,
+// binding grants role and binds subjects, NetworkPolicy protects namespace,
+// and every namespaced object is in its namespace. It adds derived nodes for
+// things that are referenced but not declared: namespaces that hold objects,
+// RBAC subjects, and built-in ClusterRoles.
+func LinkK8s(g *Graph, opts LinkOptions) {
+	nodes := g.Nodes()
+	index := map[objRef][]string{}
+	type wl struct {
+		key    string
+		ref    objRef
+		labels map[string]string
+	}
+	var workloads []wl
+	nsUsed := map[[2]string]bool{}
+	for _, n := range nodes {
+		if !IsK8s(n) {
+			continue
+		}
+		kind, ns, name := K8sMeta(n)
+		r := objRef{n.Source.Cluster, ns, kind, name}
+		index[r] = append(index[r], n.Key)
+		if ns != "" {
+			nsUsed[[2]string{n.Source.Cluster, ns}] = true
+		}
+		if WorkloadKinds[kind] {
+			meta, spec, _ := PodTemplate(n.Object)
+			if spec != nil {
+				workloads = append(workloads, wl{n.Key, r, Labels(meta)})
+			}
+		}
+	}
+	lookup := func(cluster, ns, kind, name string) []string {
+		return index[objRef{cluster, ns, kind, name}]
+	}
+	clusterPrefix := func(cluster string) string {
+		if cluster == "" {
+			return ""
+		}
+		return cluster + ":"
+	}
+	derive := func(cluster, apiVersion, kind, ns, name string, obj map[string]any) string {
+		if keys := lookup(cluster, ns, kind, name); len(keys) > 0 {
+			return keys[0]
+		}
+		if obj == nil {
+			meta := map[string]any{"name": name}
+			if ns != "" {
+				meta["namespace"] = ns
+			}
+			obj = map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": meta}
+		}
+		n := &Node{
+			ID:     clusterPrefix(cluster) + K8sID(ns, kind, name),
+			Type:   K8sType(apiVersion, kind),
+			Object: obj,
+			Source: Source{Kind: SourceDerived, Cluster: cluster},
+		}
+		key := g.AddNode(n)
+		index[objRef{cluster, ns, kind, name}] = []string{key}
+		return key
+	}
+
+	// Namespaces: declared or derived, so that per-namespace rules and the
+	// in-namespace edges always have a target.
+	nsKeys := make([][2]string, 0, len(nsUsed))
+	for k := range nsUsed {
+		nsKeys = append(nsKeys, k)
+	}
+	sort.Slice(nsKeys, func(i, j int) bool {
+		if nsKeys[i][0] != nsKeys[j][0] {
+			return nsKeys[i][0] < nsKeys[j][0]
+		}
+		return nsKeys[i][1] < nsKeys[j][1]
+	})
+	nsNode := map[[2]string]string{}
+	for _, k := range nsKeys {
+		nsNode[k] = derive(k[0], "v1", "Namespace", "", k[1], nil)
+	}
+
+	for _, n := range nodes {
+		if !IsK8s(n) {
+			continue
+		}
+		kind, ns, _ := K8sMeta(n)
+		cluster := n.Source.Cluster
+		if ns != "" {
+			g.AddEdge(n.Key, nsNode[[2]string{cluster, ns}], EdgeInNamespace)
+		}
+		spec, _ := n.Object["spec"].(map[string]any)
+		switch kind {
+		case "Service":
+			sel, _ := spec["selector"].(map[string]any)
+			s := MapSelector(sel)
+			for _, w := range workloads {
+				if w.ref.cluster == cluster && w.ref.ns == ns && s.Matches(w.labels) {
+					g.AddEdge(n.Key, w.key, EdgeSelects)
+				}
+			}
+		case "Ingress":
+			for _, svc := range ingressServices(spec) {
+				for _, k := range lookup(cluster, ns, "Service", svc) {
+					g.AddEdge(n.Key, k, EdgeRoutesTo)
+				}
+			}
+		case "NetworkPolicy":
+			g.AddEdge(n.Key, nsNode[[2]string{cluster, ns}], EdgeProtects)
+		case "RoleBinding", "ClusterRoleBinding":
+			linkBinding(g, n, cluster, ns, opts, lookup, derive)
+		}
+		if WorkloadKinds[kind] {
+			_, pspec, _ := PodTemplate(n.Object)
+			if pspec == nil {
+				continue
+			}
+			sa := ServiceAccountName(pspec)
+			for _, k := range lookup(cluster, ns, "ServiceAccount", sa) {
+				g.AddEdge(n.Key, k, EdgeRunsAs)
+			}
+		}
+	}
+}
+
+// ServiceAccountName is the ServiceAccount a pod spec runs as.
+func ServiceAccountName(podSpec map[string]any) string {
+	if s, _ := podSpec["serviceAccountName"].(string); s != "" {
+		return s
+	}
+	if s, _ := podSpec["serviceAccount"].(string); s != "" {
+		return s
+	}
+	return "default"
+}
+
+func linkBinding(g *Graph, n *Node, cluster, ns string, opts LinkOptions,
+	lookup func(cluster, ns, kind, name string) []string,
+	derive func(cluster, apiVersion, kind, ns, name string, obj map[string]any) string) {
+	rr, _ := n.Object["roleRef"].(map[string]any)
+	rkind, _ := rr["kind"].(string)
+	rname, _ := rr["name"].(string)
+	switch rkind {
+	case "Role":
+		for _, k := range lookup(cluster, ns, "Role", rname) {
+			g.AddEdge(n.Key, k, EdgeGrants)
+		}
+	case "ClusterRole":
+		keys := lookup(cluster, "", "ClusterRole", rname)
+		if len(keys) == 0 {
+			if def, ok := opts.BuiltinClusterRoles[rname]; ok {
+				keys = []string{derive(cluster, "rbac.authorization.k8s.io/v1", "ClusterRole", "", rname, deepCopyMap(def))}
+			}
+		}
+		for _, k := range keys {
+			g.AddEdge(n.Key, k, EdgeGrants)
+		}
+	}
+	subjects, _ := n.Object["subjects"].([]any)
+	for _, s := range subjects {
+		sm, _ := s.(map[string]any)
+		skind, _ := sm["kind"].(string)
+		sname, _ := sm["name"].(string)
+		if sname == "" {
+			continue
+		}
+		switch skind {
+		case "ServiceAccount":
+			sns, _ := sm["namespace"].(string)
+			if sns == "" {
+				sns = ns
+			}
+			g.AddEdge(n.Key, derive(cluster, "v1", "ServiceAccount", sns, sname, nil), EdgeBinds)
+		case "User", "Group":
+			g.AddEdge(n.Key, derive(cluster, "rbac.authorization.k8s.io/v1", skind, "", sname, nil), EdgeBinds)
+		}
+	}
+}
+
+func ingressServices(spec map[string]any) []string {
+	var out []string
+	add := func(b any) {
+		bm, _ := b.(map[string]any)
+		if svc, ok := bm["service"].(map[string]any); ok {
+			if name, _ := svc["name"].(string); name != "" {
+				out = append(out, name)
+			}
+		}
+		if name, _ := bm["serviceName"].(string); name != "" {
+			out = append(out, name)
+		}
+	}
+	add(spec["defaultBackend"])
+	add(spec["backend"])
+	rules, _ := spec["rules"].([]any)
+	for _, r := range rules {
+		rm, _ := r.(map[string]any)
+		http, _ := rm["http"].(map[string]any)
+		paths, _ := http["paths"].([]any)
+		for _, p := range paths {
+			pm, _ := p.(map[string]any)
+			add(pm["backend"])
+		}
+	}
+	return out
+}
+
+func deepCopyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = deepCopy(v)
+	}
+	return out
+}
+
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return deepCopyMap(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}

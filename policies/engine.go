@@ -1,0 +1,513 @@
+// Package policies is kscan's Rego engine and its built-in rules. Rules are
+// .rego files with an OPA METADATA block; the engine compiles them once,
+// evaluates every selected rule against the graph in one pass, and turns
+// their results into findings.
+package policies
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
+)
+
+//go:embed lib rules
+var builtinFS embed.FS
+
+// HelpBaseURI is where each rule's documentation page lives.
+const HelpBaseURI = "https://github.com/kscan-io/kscan/blob/main/docs/rules/"
+
+// DefaultTimeout bounds one evaluation of all rules.
+const DefaultTimeout = 2 * time.Minute
+
+// Rule is one loaded rule and its metadata.
+type Rule struct {
+	finding.Rule
+	// Package is the Rego package path, e.g. data.kscan.rules.k8s.image_tag_latest.
+	Package ast.Ref
+	File    string
+	// Scope is "resource" (judges one resource at a time) or "stack"
+	// (needs other resources: Service→workloads, bindings→roles…); the
+	// Pulumi analyzer uses it to choose between Analyze and AnalyzeStack.
+	Scope string
+	// Examples are good and bad manifests from the rule's testdata folder.
+	Examples map[string]string
+}
+
+// Options configures Load.
+type Options struct {
+	// PolicyDirs hold user .rego files (and their _test.rego, which are
+	// ignored here). Their rules use the same METADATA contract.
+	PolicyDirs []string
+	Timeout    time.Duration
+}
+
+// Engine holds compiled rules. It is safe for concurrent use.
+type Engine struct {
+	compiler *ast.Compiler
+	rules    []Rule
+	byID     map[string]*Rule
+	timeout  time.Duration
+}
+
+// networkBuiltins are removed from every policy's capabilities: rules judge
+// the graph they are given and nothing else. opa.runtime would expose the
+// environment (credentials) to rules.
+var networkBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime", "rego.parse_module"}
+
+// Capabilities are the builtins rules may use.
+func Capabilities() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
+	blocked := map[string]bool{}
+	for _, b := range networkBuiltins {
+		blocked[b] = true
+	}
+	var kept []*ast.Builtin
+	for _, b := range caps.Builtins {
+		if !blocked[b.Name] {
+			kept = append(kept, b)
+		}
+	}
+	caps.Builtins = kept
+	caps.AllowNet = []string{}
+	return caps
+}
+
+// Load parses and compiles the built-in rules and those in opts.PolicyDirs.
+// Errors name the file and line.
+func Load(ctx context.Context, opts Options) (*Engine, error) {
+	modules := map[string]*ast.Module{}
+	var errs []string
+	parse := func(name string, src []byte) *ast.Module {
+		m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			errs = append(errs, err.Error())
+			return nil
+		}
+		modules[name] = m
+		return m
+	}
+	err := fs.WalkDir(builtinFS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isPolicyFile(p) {
+			return err
+		}
+		src, err := builtinFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		parse("policies/"+p, src)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading built-in rules: %w", err)
+	}
+	custom := map[string]bool{}
+	for _, dir := range opts.PolicyDirs {
+		files, err := policyFiles(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("reading policy %s: %w", f, err)
+			}
+			name := filepath.ToSlash(f)
+			if _, dup := modules[name]; dup {
+				continue
+			}
+			parse(name, src)
+			custom[name] = true
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("policy parse error: %s", strings.Join(errs, "; "))
+	}
+	return compile(ctx, modules, custom, opts.Timeout)
+}
+
+func isPolicyFile(p string) bool {
+	return strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, "_test.rego")
+}
+
+func policyFiles(dir string) ([]string, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--policy %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return []string{dir}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isPolicyFile(p) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func compile(ctx context.Context, modules map[string]*ast.Module, custom map[string]bool, timeout time.Duration) (*Engine, error) {
+	c := ast.NewCompiler().WithCapabilities(Capabilities()).WithEnablePrintStatements(false)
+	c.Compile(modules)
+	if c.Failed() {
+		return nil, fmt.Errorf("policy compile error: %s", formatErrors(c.Errors))
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	e := &Engine{compiler: c, byID: map[string]*Rule{}, timeout: timeout}
+	names := make([]string, 0, len(modules))
+	for n := range modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var errs []string
+	for _, name := range names {
+		m := modules[name]
+		if !strings.HasPrefix(m.Package.Path.String(), "data.kscan.rules.") {
+			continue
+		}
+		r, err := ruleFromModule(name, m)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		r.Custom = custom[name]
+		if prev, dup := e.byID[r.ID]; dup {
+			errs = append(errs, fmt.Sprintf("%s: rule id %s is already defined in %s", name, r.ID, prev.File))
+			continue
+		}
+		if !r.Custom {
+			r.Examples = loadExamples(name)
+		}
+		e.rules = append(e.rules, r)
+		e.byID[r.ID] = &e.rules[len(e.rules)-1]
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("policy metadata error: %s", strings.Join(errs, "; "))
+	}
+	sort.Slice(e.rules, func(i, j int) bool { return e.rules[i].ID < e.rules[j].ID })
+	for i := range e.rules {
+		e.byID[e.rules[i].ID] = &e.rules[i]
+	}
+	return e, nil
+}
+
+func formatErrors(errs ast.Errors) string {
+	parts := make([]string, 0, len(errs))
+	for _, e := range errs {
+		if e.Location != nil {
+			parts = append(parts, fmt.Sprintf("%s:%d: %s", e.Location.File, e.Location.Row, e.Message))
+		} else {
+			parts = append(parts, e.Message)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ruleFromModule reads the package-scope METADATA of a rule module.
+func ruleFromModule(file string, m *ast.Module) (Rule, error) {
+	var a *ast.Annotations
+	for _, an := range m.Annotations {
+		if an.Scope == "package" {
+			a = an
+			break
+		}
+	}
+	loc := fmt.Sprintf("%s:%d", file, m.Package.Location.Row)
+	if a == nil {
+		return Rule{}, fmt.Errorf("%s: rule package %s has no package-scope METADATA block", loc, m.Package.Path)
+	}
+	hasDeny := false
+	for _, r := range m.Rules {
+		if r.Head.Name.String() == "deny" || (len(r.Head.Reference) > 0 && r.Head.Reference[0].Value.Compare(ast.Var("deny")) == 0) {
+			hasDeny = true
+		}
+	}
+	if !hasDeny {
+		return Rule{}, fmt.Errorf("%s: rule package %s defines no deny set", loc, m.Package.Path)
+	}
+	str := func(k string) string {
+		v, _ := a.Custom[k].(string)
+		return v
+	}
+	r := Rule{
+		Rule: finding.Rule{
+			ID:          str("id"),
+			Title:       a.Title,
+			Severity:    strings.ToLower(str("severity")),
+			Description: strings.TrimSpace(a.Description),
+			Remediation: strings.TrimSpace(str("remediation")),
+			Frameworks:  frameworks(a.Custom["frameworks"]),
+		},
+		Package: m.Package.Path,
+		File:    file,
+		Scope:   str("scope"),
+	}
+	if r.Scope == "" {
+		r.Scope = "resource"
+	}
+	if r.ID == "" {
+		return Rule{}, fmt.Errorf("%s: METADATA custom.id is missing", loc)
+	}
+	if r.Title == "" {
+		return Rule{}, fmt.Errorf("%s: METADATA title is missing for %s", loc, r.ID)
+	}
+	if finding.SeverityRank(r.Severity) < 0 {
+		return Rule{}, fmt.Errorf("%s: METADATA custom.severity %q of %s is not critical, high, medium, low or info", loc, r.Severity, r.ID)
+	}
+	r.HelpURI = HelpBaseURI + strings.ReplaceAll(r.ID, "/", "-") + ".md"
+	return r, nil
+}
+
+func frameworks(v any) map[string][]string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	out := map[string][]string{}
+	for k, vs := range m {
+		list, _ := vs.([]any)
+		for _, e := range list {
+			out[k] = append(out[k], fmt.Sprint(e))
+		}
+	}
+	return out
+}
+
+// loadExamples reads rules/<domain>/testdata/<rule>/*.yaml beside a built-in rule.
+func loadExamples(file string) map[string]string {
+	p := strings.TrimPrefix(file, "policies/")
+	dir := path.Join(path.Dir(p), "testdata", strings.TrimSuffix(path.Base(p), ".rego"))
+	entries, err := builtinFS.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if b, err := builtinFS.ReadFile(path.Join(dir, e.Name())); err == nil {
+			out[e.Name()] = string(b)
+		}
+	}
+	return out
+}
+
+// Rules returns every loaded rule, sorted by id.
+func (e *Engine) Rules() []Rule { return e.rules }
+
+// Rule returns the rule with the given id.
+func (e *Engine) Rule(id string) (*Rule, bool) {
+	r, ok := e.byID[id]
+	return r, ok
+}
+
+// Compiler exposes the compiled modules (for the Pulumi analyzer and tests).
+func (e *Engine) Compiler() *ast.Compiler { return e.compiler }
+
+// RuleError is a rule that failed to evaluate.
+type RuleError struct {
+	RuleID string
+	Err    error
+}
+
+func (r RuleError) Error() string { return fmt.Sprintf("rule %s failed: %v", r.RuleID, r.Err) }
+
+// Eval runs the given rules against the input and returns their findings,
+// sorted, and the rules that failed. Every rule is evaluated in one query;
+// when that fails, rules are evaluated one by one so that one broken rule
+// does not hide the others' findings.
+func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.Finding, []RuleError, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	if len(rules) == 0 {
+		return nil, nil, nil
+	}
+	results, err := e.evalQuery(ctx, in, rules)
+	var ruleErrs []RuleError
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("rule evaluation exceeded its time limit (%s): %w", e.timeout, ctx.Err())
+		}
+		results = make([][]any, len(rules))
+		for i, r := range rules {
+			one, err := e.evalQuery(ctx, in, []Rule{r})
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, nil, fmt.Errorf("rule evaluation exceeded its time limit (%s): %w", e.timeout, ctx.Err())
+				}
+				ruleErrs = append(ruleErrs, RuleError{RuleID: r.ID, Err: err})
+				continue
+			}
+			results[i] = one[0]
+		}
+	}
+	var out []finding.Finding
+	for i, r := range rules {
+		for _, raw := range results[i] {
+			f, err := e.toFinding(r, raw, in)
+			if err != nil {
+				ruleErrs = append(ruleErrs, RuleError{RuleID: r.ID, Err: err})
+				continue
+			}
+			out = append(out, f)
+		}
+	}
+	Sort(out)
+	return dedupe(out), ruleErrs, nil
+}
+
+func (e *Engine) evalQuery(ctx context.Context, in *Input, rules []Rule) (res [][]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error evaluating rules: %v", p)
+		}
+	}()
+	body := make(ast.Body, 0, len(rules))
+	for i, r := range rules {
+		ref := r.Package.Copy().Append(ast.StringTerm("deny"))
+		body = append(body, ast.Equality.Expr(ast.VarTerm(fmt.Sprintf("r%d", i)), ast.NewTerm(ref)))
+	}
+	q := rego.New(
+		rego.Compiler(e.compiler),
+		rego.ParsedQuery(body),
+		rego.ParsedInput(in.Value),
+		rego.StrictBuiltinErrors(true),
+	)
+	rs, err := q.Eval(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res = make([][]any, len(rules))
+	if len(rs) == 0 {
+		return res, nil
+	}
+	for i := range rules {
+		v := rs[0].Bindings[fmt.Sprintf("r%d", i)]
+		list, _ := v.([]any)
+		res[i] = list
+	}
+	return res, nil
+}
+
+// toFinding reads one element of a rule's deny set: an object with "key"
+// (the node key) or "resource" (an identity), "message" (or "msg"), and
+// optionally "severity" (to override the rule's) and "related" (keys).
+func (e *Engine) toFinding(r Rule, raw any, in *Input) (finding.Finding, error) {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return finding.Finding{}, fmt.Errorf("deny element is %T, want an object with key and message", raw)
+	}
+	msg, _ := m["message"].(string)
+	if msg == "" {
+		msg, _ = m["msg"].(string)
+	}
+	key, _ := m["key"].(string)
+	n, ok := in.Node(key)
+	if !ok {
+		if key == "" {
+			return finding.Finding{}, errors.New(`deny element has no "key" naming the node it is about`)
+		}
+		return finding.Finding{}, fmt.Errorf("deny element names unknown node %q", key)
+	}
+	sev := r.Severity
+	if s, _ := m["severity"].(string); s != "" && finding.SeverityRank(s) >= 0 {
+		sev = strings.ToLower(s)
+	}
+	f := finding.Finding{
+		RuleID:       r.ID,
+		Title:        r.Title,
+		Severity:     sev,
+		Message:      msg,
+		Resource:     n.ID,
+		ResourceType: n.Type,
+		Location:     LocationOf(n.Source),
+		Remediation:  r.Remediation,
+		HelpURI:      r.HelpURI,
+		Frameworks:   r.Frameworks,
+	}
+	if rel, ok := m["related"].([]any); ok {
+		for _, x := range rel {
+			if k, ok := x.(string); ok {
+				if rn, ok := in.Node(k); ok {
+					f.Related = append(f.Related, rn.ID)
+				}
+			}
+		}
+		sort.Strings(f.Related)
+	}
+	// The discriminator separates several findings of one rule on one
+	// resource (e.g. one per container) without depending on the wording.
+	disc, _ := m["discriminator"].(string)
+	if disc == "" {
+		disc = msg
+	}
+	f.Fingerprint = Fingerprint(r.ID, n.ID, disc)
+	return f, nil
+}
+
+// LocationOf converts a graph source to a finding location.
+func LocationOf(s graph.Source) finding.Location {
+	return finding.Location{Kind: string(s.Kind), File: s.File, Line: s.Line, Cluster: s.Cluster, Path: s.Path, URN: s.URN}
+}
+
+// Fingerprint is stable across runs: it never includes line numbers.
+func Fingerprint(ruleID, resource, discriminator string) string {
+	h := sha256.Sum256([]byte(ruleID + "\x00" + resource + "\x00" + discriminator))
+	return hex.EncodeToString(h[:16])
+}
+
+// Sort orders findings by severity (highest first), rule, resource, location
+// and message, so reports are byte-identical for the same input.
+func Sort(fs []finding.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if ra, rb := finding.SeverityRank(a.Severity), finding.SeverityRank(b.Severity); ra != rb {
+			return ra > rb
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		if a.Resource != b.Resource {
+			return a.Resource < b.Resource
+		}
+		if la, lb := a.Location.String(), b.Location.String(); la != lb {
+			return la < lb
+		}
+		return a.Message < b.Message
+	})
+}
+
+func dedupe(fs []finding.Finding) []finding.Finding {
+	out := fs[:0]
+	for i, f := range fs {
+		if i > 0 {
+			p := out[len(out)-1]
+			if p.RuleID == f.RuleID && p.Resource == f.Resource && p.Message == f.Message && p.Location == f.Location {
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
