@@ -1,0 +1,26 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kscan",
+		Short: "Policy and compliance scanner for Kubernetes, cloud IAM, registries and Pulumi",
+		Long: `kscan gathers Kubernetes objects, cloud IAM, container registries and Pulumi
+state into one graph and checks it with Rego rules, so one rule can follow a
+path across them (Internet → Service → pod → ServiceAccount → IAM role).
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 incomplete scan
+(an input could not be read or parsed, or a rule failed).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("config", "", "config file (default: .kscan.yaml in the working directory, when present)")
+	root.AddCommand(newScanCmd(), newRulesCmd(), newVersionCmd())
+	return root
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/report"
+	"github.com/kscan-io/kscan/scan"
+)
+
+// scanFlags holds every flag of kscan scan. Sources add their own flags in
+// their own files (addXFlags) and collectors (xCollectors).
+type scanFlags struct {
+	format      string
+	output      string
+	failOn      string
+	rules       []string
+	skipRules   []string
+	severities  []string
+	policyDirs  []string
+	namespace   string
+	quiet       bool
+	noColor     bool
+	maxFileSize int64
+	timeout     time.Duration
+}
+
+const scanExamples = `  # Scan a directory of manifests; fail on high or critical findings
+  kscan scan k8s/
+
+  # SARIF for GitHub code scanning, failing only on critical findings
+  kscan scan --format sarif --output kscan.sarif --fail-on critical k8s/
+
+  # Read manifests from a pipe
+  helm template my-chart | kscan scan -
+
+  # Only RBAC rules, plus your own Rego rules
+  kscan scan --rules 'rbac/*' --policy ./policies k8s/`
+
+func newScanCmd() *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan [PATH|-]...",
+		Short: "Scan manifests and other sources and report findings",
+		Long: `Scan Kubernetes manifests (files, directories, or - for stdin) and the other
+sources given by flags, evaluate the built-in rules and any --policy rules on
+the combined graph, and report findings.
+
+Every flag can also be set as KSCAN_<FLAG> (e.g. KSCAN_FAIL_ON=critical) or
+as a key in .kscan.yaml (e.g. "fail-on: critical").`,
+		Example: scanExamples,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyConfig(cmd); err != nil {
+				return err
+			}
+			return runScan(cmd, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above: critical, high, medium, low, none")
+	fl.StringSliceVar(&f.rules, "rules", nil, "only run rules whose id matches these globs (e.g. 'k8s/*')")
+	fl.StringSliceVar(&f.skipRules, "skip-rules", nil, "skip rules whose id matches these globs")
+	fl.StringSliceVar(&f.severities, "severity", nil, "only run rules of these severities")
+	fl.StringArrayVar(&f.policyDirs, "policy", nil, "directory (or file) of extra Rego rules; repeatable")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none (default \"default\")")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only findings and the summary; no progress or warnings")
+	fl.BoolVar(&f.noColor, "no-color", false, "disable colour (also when NO_COLOR is set)")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole scan")
+	return cmd
+}
+
+func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
+	failOn, err := finding.ParseSeverity(f.failOn)
+	if err != nil {
+		return fmt.Errorf("--fail-on: %w", err)
+	}
+	if _, err := report.FormatWriter(f.format); err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+
+	engine, err := policies.Load(ctx, policies.Options{PolicyDirs: f.policyDirs})
+	if err != nil {
+		return err
+	}
+	var collectors []scan.Collector
+	if len(paths) > 0 {
+		collectors = append(collectors, manifestCollector(f, paths, cmd.InOrStdin()))
+	}
+	if len(collectors) == 0 {
+		return fmt.Errorf("nothing to scan: give a path (or - for stdin); see kscan scan --help")
+	}
+	res, err := scan.Run(ctx, scan.Options{
+		Engine:      engine,
+		Collectors:  collectors,
+		Rules:       f.rules,
+		SkipRules:   f.skipRules,
+		Severities:  f.severities,
+		ToolName:    "kscan",
+		ToolVersion: version,
+	})
+	if err != nil {
+		return err
+	}
+	rep := res.Report
+	// Input errors always go to stderr too, so a CI log shows why a scan is
+	// incomplete even when the report is a file.
+	stderr := cmd.ErrOrStderr()
+	if f.output != "" || f.format != "table" {
+		for _, n := range rep.Notifications {
+			if n.Level == "error" || !f.quiet {
+				fmt.Fprintf(stderr, "%s: %s\n", n.Level, notificationText(n))
+			}
+		}
+	}
+	if err := writeReport(cmd.OutOrStdout(), f, rep); err != nil {
+		return err
+	}
+	code := scan.ExitCode(rep, failOn, false)
+	if code != 0 {
+		return exitError{code}
+	}
+	return nil
+}
+
+func manifestCollector(f *scanFlags, paths []string, stdin io.Reader) scan.Collector {
+	return scan.CollectorFunc{N: "manifest", F: func(ctx context.Context, g *graph.Graph) error {
+		return manifest.Collect(ctx, manifest.Options{
+			Paths:            paths,
+			DefaultNamespace: f.namespace,
+			MaxFileSize:      f.maxFileSize,
+			Stdin:            stdin,
+			Handlers:         contentHandlers(),
+			DirHandlers:      dirHandlers(),
+		}, g)
+	}}
+}
+
+// contentHandlers lists the collectors that claim files by content (IAM
+// exports, Pulumi state…), in the order they are asked.
+func contentHandlers() []manifest.ContentHandler { return nil }
+
+// dirHandlers lists the collectors that claim whole directories (Helm
+// charts, kustomizations).
+func dirHandlers() []manifest.DirHandler { return nil }
+
+func notificationText(n finding.Notification) string {
+	loc := n.Location.String()
+	if n.Resource != "" {
+		if loc != "" {
+			loc += " "
+		}
+		loc += "(" + n.Resource + ")"
+	}
+	if loc == "" {
+		return n.Message
+	}
+	return loc + ": " + n.Message
+}
+
+func writeReport(stdout io.Writer, f *scanFlags, rep *finding.Report) error {
+	opts := report.Options{Quiet: f.quiet, Color: f.output == "" && useColor(stdout, f.noColor)}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, f.format, rep, opts); err != nil {
+		return err
+	}
+	if f.output == "" {
+		_, err := stdout.Write(buf.Bytes())
+		return err
+	}
+	return writeFileAtomic(f.output, buf.Bytes())
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kscan-*")
+	if err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--output: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	return nil
+}
+
+// useColor: only on a terminal, never with NO_COLOR (any value) or --no-color.
+func useColor(w io.Writer, noColor bool) bool {
+	if noColor {
+		return false
+	}
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	if os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	file, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}

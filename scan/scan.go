@@ -1,0 +1,236 @@
+// Package scan runs the pipeline every entry point shares: collectors fill
+// one graph, policies.Prepare derives edges and facts, the engine evaluates
+// the selected rules, and post-processors (suppressions, baselines) adjust
+// the findings before a report is rendered.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/policies"
+)
+
+// Collector fills the graph from one source. Problems with parts of the
+// source are recorded in the graph as input errors or warnings; a returned
+// error means the whole source failed and is reported as an input error too.
+type Collector interface {
+	Name() string
+	Collect(ctx context.Context, g *graph.Graph) error
+}
+
+// CollectorFunc adapts a function to Collector.
+type CollectorFunc struct {
+	N string
+	F func(ctx context.Context, g *graph.Graph) error
+}
+
+func (c CollectorFunc) Name() string                                     { return c.N }
+func (c CollectorFunc) Collect(ctx context.Context, g *graph.Graph) error { return c.F(ctx, g) }
+
+// PostProcessor adjusts a finished report (suppress findings, mark baseline
+// states, add notifications). It sees the graph for context such as
+// annotations on the resources.
+type PostProcessor interface {
+	Name() string
+	Process(ctx context.Context, g *graph.Graph, r *finding.Report) error
+}
+
+// Options configures one scan.
+type Options struct {
+	Engine     *policies.Engine
+	Collectors []Collector
+	// Rules and SkipRules are id globs ("k8s/*"); an empty Rules selects all.
+	Rules, SkipRules []string
+	// Severities, when set, keeps only rules of these severities.
+	Severities     []string
+	PostProcessors []PostProcessor
+	ToolName       string
+	ToolVersion    string
+}
+
+// Result is a finished scan.
+type Result struct {
+	Report *finding.Report
+	Graph  *graph.Graph
+}
+
+// Run executes one scan. The returned error is for failures of the scan
+// machinery itself (cancellation, a rule time-out); problems with inputs are
+// notifications in the report.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	rules, err := SelectRules(opts.Engine.Rules(), opts.Rules, opts.SkipRules, opts.Severities)
+	if err != nil {
+		return nil, err
+	}
+	g := graph.New()
+	for _, c := range opts.Collectors {
+		if err := c.Collect(ctx, g); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name(), ctx.Err())
+			}
+			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())}, Message: err.Error()})
+		}
+	}
+	rep, err := Evaluate(ctx, opts.Engine, g, rules)
+	if err != nil {
+		return nil, err
+	}
+	rep.ToolName, rep.ToolVersion = opts.ToolName, opts.ToolVersion
+	for _, p := range opts.PostProcessors {
+		if err := p.Process(ctx, g, rep); err != nil {
+			rep.Notifications = append(rep.Notifications, finding.Notification{Level: "error", Message: p.Name() + ": " + err.Error()})
+		}
+	}
+	policies.Sort(rep.Findings)
+	return &Result{Report: rep, Graph: g}, nil
+}
+
+// Evaluate prepares a collected graph and runs rules on it.
+func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule) (*finding.Report, error) {
+	facts := policies.Prepare(g)
+	in, err := policies.BuildInput(g, facts)
+	if err != nil {
+		return nil, fmt.Errorf("building rule input: %w", err)
+	}
+	fs, ruleErrs, err := e.Eval(ctx, in, rules)
+	if err != nil {
+		return nil, err
+	}
+	rep := &finding.Report{Findings: fs, Resources: countResources(g)}
+	for _, r := range rules {
+		rep.Rules = append(rep.Rules, r.Rule)
+	}
+	for _, ie := range g.Errors() {
+		rep.Notifications = append(rep.Notifications, finding.Notification{
+			Level: string(ie.Level), Message: ie.Message, Location: policies.LocationOf(ie.Source), Resource: ie.Resource,
+		})
+	}
+	for _, re := range ruleErrs {
+		rep.Notifications = append(rep.Notifications, finding.Notification{Level: "error", Message: re.Error(), RuleID: re.RuleID})
+	}
+	return rep, nil
+}
+
+// countResources counts the nodes read from inputs (not derived ones).
+func countResources(g *graph.Graph) int {
+	n := 0
+	for _, node := range g.Nodes() {
+		if node.Source.Kind != graph.SourceDerived {
+			n++
+		}
+	}
+	return n
+}
+
+// SelectRules filters rules by id globs and severities. A pattern without a
+// wildcard that names no rule is an error (a typo would silently disable a
+// gate otherwise).
+func SelectRules(all []policies.Rule, include, exclude, severities []string) ([]policies.Rule, error) {
+	for _, list := range [][]string{include, exclude} {
+		for _, p := range list {
+			if strings.ContainsAny(p, "*?") {
+				continue
+			}
+			found := false
+			for _, r := range all {
+				if r.ID == p {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("unknown rule id %q (see kscan rules)", p)
+			}
+		}
+	}
+	sevs := map[string]bool{}
+	for _, s := range severities {
+		s, err := finding.ParseSeverity(s)
+		if err != nil {
+			return nil, err
+		}
+		sevs[s] = true
+	}
+	var out []policies.Rule
+	for _, r := range all {
+		if len(include) > 0 && !matchAny(include, r.ID) {
+			continue
+		}
+		if matchAny(exclude, r.ID) {
+			continue
+		}
+		if len(sevs) > 0 && !sevs[r.Severity] {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func matchAny(globs []string, id string) bool {
+	for _, g := range globs {
+		if Glob(g, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Glob matches s against a pattern where * matches any run of characters
+// (slashes included) and ? one character.
+func Glob(pattern, s string) bool {
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// Exit codes, a public contract.
+const (
+	ExitClean      = 0
+	ExitFindings   = 1
+	ExitIncomplete = 2
+)
+
+// ExitCode is 2 when the scan was incomplete, else 1 when an active (not
+// suppressed) finding is at or above failOn, else 0. With onlyNew, only
+// findings whose baseline state is "new" count.
+func ExitCode(r *finding.Report, failOn string, onlyNew bool) int {
+	if r.Incomplete() {
+		return ExitIncomplete
+	}
+	for _, f := range r.Findings {
+		if f.Suppression != nil {
+			continue
+		}
+		if onlyNew && f.BaselineState != "" && f.BaselineState != "new" {
+			continue
+		}
+		if finding.AtLeast(f.Severity, failOn) {
+			return ExitFindings
+		}
+	}
+	return ExitClean
+}
