@@ -36,6 +36,9 @@ type scanFlags struct {
 	noColor     bool
 	maxFileSize int64
 	timeout     time.Duration
+
+	// One field per optional source or feature, each defined in its own file.
+	src sourceFlags
 }
 
 const scanExamples = `  # Scan a directory of manifests; fail on high or critical findings
@@ -82,6 +85,9 @@ as a key in .kscan.yaml (e.g. "fail-on: critical").`,
 	fl.BoolVar(&f.noColor, "no-color", false, "disable colour (also when NO_COLOR is set)")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole scan")
+	for _, s := range f.sources() {
+		s.addFlags(fl)
+	}
 	return cmd
 }
 
@@ -104,17 +110,25 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	if len(paths) > 0 {
 		collectors = append(collectors, manifestCollector(f, paths, cmd.InOrStdin()))
 	}
+	for _, s := range f.sources() {
+		cs, err := s.collectors(ctx, f)
+		if err != nil {
+			return err
+		}
+		collectors = append(collectors, cs...)
+	}
 	if len(collectors) == 0 {
 		return fmt.Errorf("nothing to scan: give a path (or - for stdin); see kscan scan --help")
 	}
 	res, err := scan.Run(ctx, scan.Options{
-		Engine:      engine,
-		Collectors:  collectors,
-		Rules:       f.rules,
-		SkipRules:   f.skipRules,
-		Severities:  f.severities,
-		ToolName:    "kscan",
-		ToolVersion: version,
+		Engine:         engine,
+		Collectors:     collectors,
+		Rules:          f.rules,
+		SkipRules:      f.skipRules,
+		Severities:     f.severities,
+		PostProcessors: f.postProcessors(),
+		ToolName:       "kscan",
+		ToolVersion:    version,
 	})
 	if err != nil {
 		return err
@@ -152,14 +166,6 @@ func manifestCollector(f *scanFlags, paths []string, stdin io.Reader) scan.Colle
 		}, g)
 	}}
 }
-
-// contentHandlers lists the collectors that claim files by content (IAM
-// exports, Pulumi state…), in the order they are asked.
-func contentHandlers() []manifest.ContentHandler { return nil }
-
-// dirHandlers lists the collectors that claim whole directories (Helm
-// charts, kustomizations).
-func dirHandlers() []manifest.DirHandler { return nil }
 
 func notificationText(n finding.Notification) string {
 	loc := n.Location.String()
