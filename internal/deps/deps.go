@@ -15,10 +15,10 @@ import (
 	_ "github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	_ "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	_ "helm.sh/helm/v3/pkg/action"
-	_ "k8s.io/client-go/metadata"
 	_ "k8s.io/api/core/v1"
 	_ "k8s.io/apimachinery/pkg/apis/meta/v1"
 	_ "k8s.io/client-go/dynamic"
 	_ "k8s.io/client-go/kubernetes"
+	_ "k8s.io/client-go/metadata"
 	_ "sigs.k8s.io/kustomize/api/krusty"
 )
