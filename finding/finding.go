@@ -77,6 +77,8 @@ func (l Location) String() string {
 		return l.Path
 	case l.URN != "":
 		return l.URN
+	case l.Cluster != "":
+		return l.Cluster
 	}
 	return ""
 }

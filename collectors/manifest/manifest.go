@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -49,6 +48,26 @@ type DirHandler interface {
 	Name() string
 	MatchDir(dir string) bool
 	CollectDir(ctx context.Context, dir string, g *graph.Graph) error
+}
+
+// FileClaimer is optional for a DirHandler that also claims single files by
+// name (a packaged Helm chart, which is binary and never parsed as YAML).
+type FileClaimer interface {
+	MatchFile(path string) bool
+	CollectFile(ctx context.Context, path string, g *graph.Graph) error
+}
+
+// claimFile hands path to the first DirHandler that claims it as a file.
+func claimFile(ctx context.Context, path string, opts Options, g *graph.Graph) bool {
+	for _, h := range opts.DirHandlers {
+		if fc, ok := h.(FileClaimer); ok && fc.MatchFile(path) {
+			if err := fc.CollectFile(ctx, path, g); err != nil {
+				g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, path)}, Message: h.Name() + ": " + err.Error()})
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // Options configures a collection.
@@ -86,7 +105,9 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 			continue
 		}
 		if !fi.IsDir() {
-			files = append(files, p)
+			if !claimFile(ctx, p, opts, g) {
+				files = append(files, p)
+			}
 			continue
 		}
 		walked, err := walk(ctx, p, opts, g)
@@ -154,6 +175,8 @@ func walk(ctx context.Context, root string, opts Options, g *graph.Graph) ([]str
 		switch strings.ToLower(filepath.Ext(p)) {
 		case ".yaml", ".yml", ".json":
 			files = append(files, p)
+		default:
+			claimFile(ctx, p, opts, g)
 		}
 		return nil
 	})
@@ -344,9 +367,31 @@ func describe(err error) string {
 	return err.Error()
 }
 
+// parserErrors are yaml.v3 parser (not scanner) errors. yaml.v3 reports their
+// line zero-based, unlike scanner errors, so they need one added.
+var parserErrors = []string{
+	"did not find expected <document start>", "did not find expected node content",
+	"did not find expected key", "did not find expected '-' indicator",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+}
+
 // yamlErrorLine extracts "line N" from a yaml.v3 error (1 if absent).
 func yamlErrorLine(err error) int {
 	msg := err.Error()
+	n := yamlLineNumber(msg)
+	if n == 0 {
+		return 1
+	}
+	for _, p := range parserErrors {
+		if strings.Contains(msg, p) {
+			return n + 1
+		}
+	}
+	return n
+}
+
+// yamlLineNumber reads "line N" from a yaml.v3 message, 0 when absent.
+func yamlLineNumber(msg string) int {
 	if i := strings.Index(msg, "line "); i >= 0 {
 		n := 0
 		for _, r := range msg[i+5:] {
@@ -355,11 +400,9 @@ func yamlErrorLine(err error) int {
 			}
 			n = n*10 + int(r-'0')
 		}
-		if n > 0 {
-			return n
-		}
+		return n
 	}
-	return 1
+	return 0
 }
 
 // cleanYAMLError drops the "yaml: line N:" prefix; the location is reported
@@ -374,12 +417,3 @@ func cleanYAMLError(err error) string {
 	return msg
 }
 
-// SortedKeys is a helper for deterministic iteration in callers.
-func SortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -1,0 +1,199 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/kscan-io/kscan/finding"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sampleReport covers every shape a report can hold: findings of each
+// severity from a file, a live cluster and Pulumi state, a suppressed
+// finding, a baseline state, an absent finding, and input errors.
+func sampleReport() *finding.Report {
+	rules := []finding.Rule{
+		{ID: "k8s/privileged-container", Title: "Privileged container", Severity: "critical", Description: "A privileged container has full access to the node.", Remediation: "Remove securityContext.privileged.", HelpURI: "https://example.test/k8s-privileged-container.md", Frameworks: map[string][]string{"pss": {"baseline:privileged"}, "cis": {"5.2.2"}}},
+		{ID: "k8s/image-tag-latest", Title: "Image uses the latest tag or no tag", Severity: "high", Description: "Floating tags change under running workloads.", Remediation: "Pin a version and a digest.", HelpURI: "https://example.test/k8s-image-tag-latest.md"},
+		{ID: "k8s/writable-root-fs", Title: "Root filesystem is writable", Severity: "low", Description: "Writable root filesystems help attackers persist.", Remediation: "Set readOnlyRootFilesystem: true."},
+		{ID: "iam/admin-policy", Title: "Principal has administrator access", Severity: "critical", Description: "Allows * on *.", Remediation: "Scope the policy."},
+	}
+	return &finding.Report{
+		ToolName: "kscan", ToolVersion: "v0.1.0-test", Rules: rules, Resources: 7,
+		Findings: []finding.Finding{
+			{RuleID: "k8s/privileged-container", Title: rules[0].Title, Severity: "critical", Message: `container "app" is privileged`, Resource: "shop/Deployment/web", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "file", File: "k8s/web.yaml", Line: 12}, Remediation: rules[0].Remediation, Fingerprint: "f1"},
+			{RuleID: "iam/admin-policy", Title: rules[3].Title, Severity: "critical", Message: "role admin allows * on *", Resource: "arn:aws:iam::123456789012:role/admin", ResourceType: "aws:iam/Role", Location: finding.Location{Kind: "file", File: "iam.json", Line: 40}, Fingerprint: "f2", BaselineState: "new"},
+			{RuleID: "k8s/image-tag-latest", Title: rules[1].Title, Severity: "high", Message: `container "api" uses image "acme/api:latest" without a fixed tag`, Resource: "prod:shop/Deployment/api", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "cluster", Cluster: "prod", Path: "/apis/apps/v1/namespaces/shop/deployments/api"}, Fingerprint: "f3", BaselineState: "unchanged"},
+			{RuleID: "k8s/image-tag-latest", Title: rules[1].Title, Severity: "high", Message: `container "web" uses image "nginx" without a fixed tag`, Resource: "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "pulumi-state", File: "prod.json", URN: "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web"}, Fingerprint: "f4"},
+			{RuleID: "k8s/writable-root-fs", Title: rules[2].Title, Severity: "low", Message: `container "app" can write its root filesystem`, Resource: "shop/Deployment/web", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "file", File: "k8s/web.yaml", Line: 12}, Fingerprint: "f5", Suppression: &finding.Suppression{Kind: "inSource", Justification: "writes a cache to /tmp on an emptyDir"}},
+		},
+		Absent: []finding.Finding{
+			{RuleID: "k8s/image-tag-latest", Title: rules[1].Title, Severity: "high", Message: "fixed since the baseline", Resource: "shop/Deployment/old", Location: finding.Location{Kind: "file", File: "k8s/old.yaml", Line: 1}, Fingerprint: "f6"},
+		},
+		Notifications: []finding.Notification{
+			{Level: "error", Message: "invalid YAML: did not find expected key", Location: finding.Location{Kind: "file", File: "k8s/broken.yaml", Line: 7}},
+			{Level: "warning", Message: "forbidden: cannot list secrets in namespace kube-system", Location: finding.Location{Kind: "cluster", Cluster: "prod"}},
+		},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, format := range []string{"table", "json", "sarif", "junit"} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, format, sampleReport(), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "sample."+format+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./report -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s output differs from %s:\n%s", format, golden, buf.String())
+			}
+			// Rendering twice gives the same bytes.
+			var again bytes.Buffer
+			if err := Write(&again, format, sampleReport(), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+				t.Error("output is not deterministic")
+			}
+		})
+	}
+}
+
+func TestSARIFValidAgainstSchema(t *testing.T) {
+	var buf bytes.Buffer
+	if err := SARIF(&buf, sampleReport(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := sarif.FromBytes(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := log.Validate(); err != nil {
+		t.Fatalf("SARIF does not validate: %v", err)
+	}
+	var doc struct {
+		Runs []struct {
+			Results []struct {
+				RuleID    string            `json:"ruleId"`
+				Level     string            `json:"level"`
+				Baseline  string            `json:"baselineState"`
+				Fp        map[string]string `json:"partialFingerprints"`
+				Locations []struct {
+					Physical *struct {
+						Artifact struct{ URI string } `json:"artifactLocation"`
+						Region   *struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+					Logical []struct{ FullyQualifiedName string } `json:"logicalLocations"`
+				} `json:"locations"`
+				Suppressions []struct{ Kind, Justification string } `json:"suppressions"`
+			} `json:"results"`
+			Invocations []struct {
+				ExecutionSuccessful bool `json:"executionSuccessful"`
+				Notes               []struct {
+					Level string `json:"level"`
+				} `json:"toolExecutionNotifications"`
+			} `json:"invocations"`
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID         string `json:"id"`
+						HelpURI    string `json:"helpUri"`
+						Properties struct {
+							Tags []string `json:"tags"`
+							Sev  string   `json:"security-severity"`
+						} `json:"properties"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run := doc.Runs[0]
+	if len(run.Results) != 6 {
+		t.Fatalf("want 6 results (5 findings + 1 absent), got %d", len(run.Results))
+	}
+	r0 := run.Results[0]
+	if r0.RuleID != "k8s/privileged-container" || r0.Level != "error" || r0.Locations[0].Physical.Artifact.URI != "k8s/web.yaml" ||
+		r0.Locations[0].Physical.Region.StartLine != 12 || r0.Locations[0].Logical[0].FullyQualifiedName != "shop/Deployment/web" || r0.Fp[FingerprintKey] != "f1" {
+		t.Errorf("first result wrong: %+v", r0)
+	}
+	if got := run.Results[2].Locations[0].Physical.Artifact.URI; got != "k8s://prod/apis/apps/v1/namespaces/shop/deployments/api" {
+		t.Errorf("live object location %q", got)
+	}
+	if got := run.Results[3].Locations[0].Logical[0].FullyQualifiedName; !strings.HasPrefix(got, "urn:pulumi:") {
+		t.Errorf("pulumi finding logical location %q", got)
+	}
+	if s := run.Results[4].Suppressions; len(s) != 1 || s[0].Kind != "inSource" || s[0].Justification == "" {
+		t.Errorf("suppression not rendered: %+v", s)
+	}
+	if run.Results[5].Baseline != "absent" || run.Results[1].Baseline != "new" {
+		t.Errorf("baseline states: %q %q", run.Results[1].Baseline, run.Results[5].Baseline)
+	}
+	inv := run.Invocations[0]
+	if inv.ExecutionSuccessful || len(inv.Notes) != 2 || inv.Notes[0].Level != "error" {
+		t.Errorf("invocation: %+v", inv)
+	}
+	for _, r := range run.Tool.Driver.Rules {
+		if r.Properties.Sev == "" || len(r.Properties.Tags) == 0 {
+			t.Errorf("rule %s lacks security-severity or tags", r.ID)
+		}
+	}
+}
+
+func TestJUnitWellFormed(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JUnit(&buf, sampleReport(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var s junitSuites
+	if err := xml.Unmarshal(buf.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	// 4 failing rule×resource cases + 1 skipped (suppressed) + 1 input error.
+	if s.Tests != 6 || s.Failures != 4 || s.Errors != 1 {
+		t.Errorf("tests=%d failures=%d errors=%d", s.Tests, s.Failures, s.Errors)
+	}
+}
+
+func TestTableColour(t *testing.T) {
+	var plain, colour bytes.Buffer
+	if err := Table(&plain, sampleReport(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Table(&colour, sampleReport(), Options{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Error("plain table has escape codes")
+	}
+	if !strings.Contains(colour.String(), "\x1b[") {
+		t.Error("colour table has no escape codes")
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	if err := Write(&bytes.Buffer{}, "yaml", sampleReport(), Options{}); err == nil || !strings.Contains(err.Error(), "sarif") {
+		t.Errorf("want an error listing the formats, got %v", err)
+	}
+}
