@@ -27,7 +27,9 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 		ref    objRef
 		labels map[string]string
 	}
-	var workloads []wl
+	// Workloads by cluster and namespace: a Service only selects in its own
+	// namespace, so matching stays linear in the objects of that namespace.
+	workloads := map[[2]string][]wl{}
 	nsUsed := map[[2]string]bool{}
 	for _, n := range nodes {
 		if !IsK8s(n) {
@@ -42,7 +44,8 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 		if WorkloadKinds[kind] {
 			meta, spec, _ := PodTemplate(n.Object)
 			if spec != nil {
-				workloads = append(workloads, wl{n.Key, r, Labels(meta)})
+				k := [2]string{r.cluster, r.ns}
+				workloads[k] = append(workloads[k], wl{n.Key, r, Labels(meta)})
 			}
 		}
 	}
@@ -108,8 +111,8 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 		case "Service":
 			sel, _ := spec["selector"].(map[string]any)
 			s := MapSelector(sel)
-			for _, w := range workloads {
-				if w.ref.cluster == cluster && w.ref.ns == ns && s.Matches(w.labels) {
+			for _, w := range workloads[[2]string{cluster, ns}] {
+				if s.Matches(w.labels) {
 					g.AddEdge(n.Key, w.key, EdgeSelects)
 				}
 			}

@@ -40,7 +40,7 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 	objAST := make(map[string]ast.Value, len(nodes))
 	for _, n := range nodes {
 		in.nodes[n.Key] = n
-		obj, err := ast.InterfaceToValue(n.Object)
+		obj, err := toAST(n.Object)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.ID, err)
 		}
@@ -60,7 +60,7 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 				ast.Item(ast.StringTerm("name"), ast.StringTerm(name)))
 		}
 		if len(n.Attrs) > 0 {
-			attrs, err := ast.InterfaceToValue(n.Attrs)
+			attrs, err := toAST(n.Attrs)
 			if err != nil {
 				return nil, fmt.Errorf("node %s attrs: %w", n.ID, err)
 			}
@@ -81,7 +81,7 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 
 	factsTerm := ast.NewObject()
 	for _, k := range sortedKeys(facts) {
-		v, err := ast.InterfaceToValue(facts[k])
+		v, err := toAST(facts[k])
 		if err != nil {
 			return nil, fmt.Errorf("facts %s: %w", k, err)
 		}
