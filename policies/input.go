@@ -2,7 +2,9 @@ package policies
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -38,12 +40,13 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 	nodeObjs := make([][2]*ast.Term, 0, len(nodes))
 	byType := map[string][]*ast.Term{}
 	objAST := make(map[string]ast.Value, len(nodes))
-	for _, n := range nodes {
+	converted, err := convertObjects(nodes)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range nodes {
 		in.nodes[n.Key] = n
-		obj, err := toAST(n.Object)
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.ID, err)
-		}
+		obj := converted[i]
 		objAST[n.Key] = obj
 		fields := [][2]*ast.Term{
 			ast.Item(ast.StringTerm("key"), ast.StringTerm(n.Key)),
@@ -99,6 +102,31 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 		ast.Item(ast.StringTerm("facts"), ast.NewTerm(factsTerm)),
 	)
 	return in, nil
+}
+
+// convertObjects converts every node's object to Rego values, in parallel:
+// it is the largest cost of building the input.
+func convertObjects(nodes []*graph.Node) ([]ast.Value, error) {
+	out := make([]ast.Value, len(nodes))
+	errs := make([]error, len(nodes))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(nodes); i += workers {
+				out[i], errs[i] = toAST(nodes[i].Object)
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", nodes[i].ID, err)
+		}
+	}
+	return out, nil
 }
 
 var longRunning = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true}
