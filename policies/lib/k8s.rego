@@ -39,3 +39,47 @@ effective(w, c, field) := w.pod_spec.securityContext[field] if {
 }
 
 has_key(obj, k) if _ = obj[k]
+
+# A note for rule authors: under "not", OPA evaluates a function's
+# arguments before the negation (open-policy-agent/opa#5793), so
+# `not f(c.securityContext.x)` or `not is_object(c.probe)` is false, not
+# true, when the field is absent. Negate a plain reference
+# (`not c.securityContext.privileged == true`) or a helper that takes only
+# bound values (`not has_probe(c)`).
+
+# annotations(meta): the annotations of a metadata object, {} when absent.
+annotations(meta) := a if {
+	a := meta.annotations
+	is_object(a)
+} else := {}
+
+# A string-or-boolean flag is set: true, or "true" in any case (annotation
+# values are strings, but hand-written YAML often leaves them unquoted).
+flag_true(v) if v == true
+
+flag_true(v) if {
+	is_string(v)
+	lower(trim_space(v)) == "true"
+}
+
+# list_of(x): x when it is a list, else [] (YAML "ports:" with no value is
+# null). Like any function it is undefined when x is undefined: iterating
+# over it is then simply empty, but to count a field that may be missing read
+# it with object.get(obj, path, []) first.
+list_of(x) := x if is_array(x)
+
+list_of(x) := [] if not is_array(x)
+
+# Regular containers (not init, not ephemeral).
+regular(c) if c.list == "containers"
+
+# workload_keys: the keys of all workloads, to test membership quickly.
+workload_keys := {w.key | some w in workloads}
+
+# workload_label(w): "Deployment shop/web" for messages.
+workload_label(w) := sprintf("%s %s/%s", [w.kind, w.namespace, w.name])
+
+# node_label(n): "Service shop/web" or "ClusterRole admin" for messages.
+node_label(n) := sprintf("%s %s/%s", [n.kind, n.namespace, n.name]) if n.namespace != ""
+
+node_label(n) := sprintf("%s %s", [n.kind, n.name]) if n.namespace == ""

@@ -52,3 +52,117 @@ grants(rule, verb, resource) if {
 	matches(object.get(rule, "verbs", []), verb)
 	matches(object.get(rule, "resources", []), resource)
 }
+
+# A node that kscan made itself (a built-in ClusterRole referenced by a
+# binding but declared by no input, a subject, a namespace): it has no file
+# location, so findings about it are reported on something that has one.
+derived(node) if node.source.kind == "derived"
+
+# A Kubernetes default role: bootstrap label, or the system: name prefix.
+system_role(role) if role.object.metadata.labels["kubernetes.io/bootstrapping"] == "rbac-defaults"
+
+system_role(role) if startswith(role.name, "system:")
+
+# granting_bindings(role): the binding nodes that grant a role.
+granting_bindings(role) := [input.nodes[b] | some b in bindings_of(role.key)]
+
+# allows(rule, verb, group, resource): a PolicyRule allows verb on
+# group/resource. "*" matches any verb, group or resource; "pods/*" matches
+# every subresource of pods and "*/exec" every exec subresource.
+allows(rule, verb, group, resource) if {
+	matches(k8s.list_of(rule.verbs), verb)
+	matches(k8s.list_of(rule.apiGroups), group)
+	some r in k8s.list_of(rule.resources)
+	resource_matches(r, resource)
+}
+
+resource_matches(r, r)
+
+resource_matches("*", _)
+
+resource_matches(r, resource) if {
+	is_string(r)
+	endswith(r, "/*")
+	startswith(resource, trim_suffix(r, "*"))
+	contains(resource, "/")
+}
+
+resource_matches(r, resource) if {
+	is_string(r)
+	startswith(r, "*/")
+	parts := split(resource, "/")
+	count(parts) == 2
+	r == concat("/", ["*", parts[1]])
+}
+
+# role_allows(role, verb, group, resource): some rule of the role allows it.
+role_allows(role, verb, group, resource) if {
+	some rule in k8s.list_of(rules_of(role))
+	allows(rule, verb, group, resource)
+}
+
+# Subjects of one binding, from the object itself (kind, name, namespace
+# defaulted to the binding's for ServiceAccounts in a RoleBinding).
+binding_subjects(b) := [s |
+	some raw in k8s.list_of(b.object.subjects)
+	is_object(raw)
+	is_string(raw.name)
+	s := {
+		"kind": object.get(raw, "kind", ""),
+		"name": raw.name,
+		"namespace": subject_namespace(b, raw),
+	}
+]
+
+subject_namespace(b, raw) := raw.namespace if {
+	raw.kind == "ServiceAccount"
+	is_string(raw.namespace)
+	raw.namespace != ""
+} else := b.namespace if {
+	raw.kind == "ServiceAccount"
+} else := ""
+
+# A subject that belongs to Kubernetes itself: a system: name, or a
+# ServiceAccount of kube-system.
+system_subject(s) if startswith(s.name, "system:")
+
+system_subject(s) if {
+	s.kind == "ServiceAccount"
+	s.namespace == "kube-system"
+}
+
+# binding_subject_labels(b): "User alice, Group dev" for one binding.
+binding_subject_labels(b) := concat(", ", sort({subject_label(s) | some s in subjects_of(b.key)}))
+
+role_ref(b) := sprintf("%s %q", [object.get(b.object, ["roleRef", "kind"], "role"), object.get(b.object, ["roleRef", "name"], "")])
+
+# bound_role_findings(role, what, disc): the findings of a bound-role rule
+# for a role that allows `what`. A declared role gets one finding, naming the
+# subjects and the bindings that grant it; a built-in role that kscan derived
+# (no file to point at) gets one finding per binding that grants it.
+bound_role_findings(role, what, disc) := {f |
+	not derived(role)
+	bks := bindings_of(role.key)
+	count(bks) > 0
+	bindings := concat(", ", sort({input.nodes[b].id | some b in bks}))
+	subjects := concat(", ", subject_labels(role))
+	f := {
+		"key": role.key,
+		"message": sprintf("%s allows %s; it is bound to %s by %s", [k8s.node_label(role), what, or_nobody(subjects), bindings]),
+		"discriminator": disc,
+		"related": sort(bks),
+	}
+} | {f |
+	derived(role)
+	some b in granting_bindings(role)
+	f := {
+		"key": b.key,
+		"message": sprintf("%s grants the built-in %s, which allows %s, to %s", [k8s.node_label(b), k8s.node_label(role), what, or_nobody(binding_subject_labels(b))]),
+		"discriminator": sprintf("%s/%s", [disc, role.id]),
+		"related": [role.key],
+	}
+}
+
+or_nobody("") := "no subject"
+
+or_nobody(s) := s if s != ""

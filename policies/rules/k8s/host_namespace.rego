@@ -1,0 +1,29 @@
+# METADATA
+# title: Pod shares a host namespace
+# description: |
+#   hostNetwork, hostPID and hostIPC put the pod in the node's network, process
+#   or IPC namespace: it can sniff and bind host interfaces, see and signal
+#   every process on the node (and read their environment), or reach the
+#   host's shared memory. Each is a short step to taking over the node.
+# custom:
+#   id: k8s/host-namespace
+#   severity: high
+#   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
+#   frameworks:
+#     cis: ["5.2.3", "5.2.4", "5.2.5"]
+#     nsa: ["Kubernetes Pod security: Pod security enforcement"]
+#     pss: ["baseline:hostNamespaces"]
+package kscan.rules.k8s.host_namespace
+
+import data.kscan.lib.k8s
+
+deny contains finding if {
+	some w in k8s.workloads
+	some field in ["hostNetwork", "hostPID", "hostIPC"]
+	w.pod_spec[field] == true
+	finding := {
+		"key": w.key,
+		"message": sprintf("%s sets %s: true", [k8s.workload_label(w), field]),
+		"discriminator": field,
+	}
+}

@@ -1,0 +1,32 @@
+# METADATA
+# title: Pod mounts a hostPath volume
+# description: |
+#   A hostPath volume exposes part of the node's filesystem to the pod. Writable,
+#   it lets the pod plant files the node executes; even read-only, paths such
+#   as the container runtime socket, /var/lib/kubelet or /etc give away the node.
+# custom:
+#   id: k8s/host-path
+#   severity: high
+#   remediation: |
+#     Use emptyDir, a PersistentVolumeClaim, a ConfigMap/Secret or a CSI driver
+#     instead. If a node agent really needs host files, mount the narrowest
+#     path read-only and isolate the workload in its own namespace.
+#   frameworks:
+#     cis: ["5.2.12"]
+#     nsa: ["Kubernetes Pod security: Pod security enforcement"]
+#     pss: ["baseline:hostPathVolumes", "restricted:volumeTypes"]
+package kscan.rules.k8s.host_path
+
+import data.kscan.lib.k8s
+
+deny contains finding if {
+	some w in k8s.workloads
+	some v in k8s.list_of(w.pod_spec.volumes)
+	is_object(v.hostPath)
+	name := object.get(v, "name", "")
+	finding := {
+		"key": w.key,
+		"message": sprintf("%s mounts hostPath %q as volume %q", [k8s.workload_label(w), object.get(v.hostPath, "path", ""), name]),
+		"discriminator": name,
+	}
+}

@@ -1,0 +1,39 @@
+# METADATA
+# title: Container may run as root
+# description: |
+#   A container that runs as UID 0, or that does not set runAsNonRoot: true
+#   (so it runs as whatever user the image says, often root), makes every
+#   container escape a root escape. Settings are judged as Kubernetes applies
+#   them: a container's securityContext overrides the pod's.
+# custom:
+#   id: k8s/run-as-root
+#   severity: medium
+#   remediation: |
+#     Set securityContext.runAsNonRoot: true (pod or container level) and a
+#     non-zero runAsUser, and build the image with a non-root USER.
+#   frameworks:
+#     cis: ["5.2.7"]
+#     nsa: ["Kubernetes Pod security: Non-root containers and rootless container engines"]
+#     pss: ["restricted:runAsNonRoot", "restricted:runAsUser"]
+package kscan.rules.k8s.run_as_root
+
+import data.kscan.lib.k8s
+
+deny contains finding if {
+	some w in k8s.workloads
+	some c in w.containers
+	reason := root_reason(w, c)
+	finding := {
+		"key": w.key,
+		"message": sprintf("%s %s", [k8s.container_label(c), reason]),
+		"discriminator": c.name,
+	}
+}
+
+root_reason(w, c) := "runs as root (runAsUser: 0)" if {
+	k8s.effective(w, c, "runAsUser") == 0
+} else := "may run as root: runAsNonRoot is not true at pod or container level" if {
+	not non_root(w, c)
+}
+
+non_root(w, c) if k8s.effective(w, c, "runAsNonRoot") == true

@@ -1,0 +1,84 @@
+# METADATA
+# title: Container runs without a seccomp profile
+# description: |
+#   Seccomp filters the system calls a container may make; the runtime's
+#   default profile blocks the few hundred that containers never need and that
+#   most kernel exploits use. Kubernetes runs pods Unconfined unless a profile
+#   is set, so it has to be asked for: RuntimeDefault or Localhost, on the pod
+#   or the container (or the legacy seccomp.security.alpha.kubernetes.io
+#   annotations). An explicit Unconfined anywhere is reported too.
+# custom:
+#   id: k8s/seccomp-unconfined
+#   severity: low
+#   remediation: |
+#     Set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod
+#     (or Localhost with a reviewed profile), and remove any Unconfined profile.
+#   frameworks:
+#     cis: ["5.7.2"]
+#     nsa: ["Kubernetes Pod security: Hardening container environments"]
+#     pss: ["baseline:seccomp", "restricted:seccomp"]
+package kscan.rules.k8s.seccomp_unconfined
+
+import data.kscan.lib.k8s
+
+legacy_pod := "seccomp.security.alpha.kubernetes.io/pod"
+
+legacy_container_prefix := "container.seccomp.security.alpha.kubernetes.io/"
+
+# The pod itself is Unconfined.
+deny contains finding if {
+	some w in k8s.workloads
+	pod_unconfined(w)
+	finding := {
+		"key": w.key,
+		"message": sprintf("%s sets the seccomp profile Unconfined for the pod", [k8s.workload_label(w)]),
+		"discriminator": "pod",
+	}
+}
+
+deny contains finding if {
+	some w in k8s.workloads
+	some c in w.containers
+	reason := container_reason(w, c)
+	finding := {
+		"key": w.key,
+		"message": sprintf("%s %s", [k8s.container_label(c), reason]),
+		"discriminator": c.name,
+	}
+}
+
+container_reason(w, c) := "sets the seccomp profile Unconfined" if {
+	container_profile(w, c) == "Unconfined"
+} else := "runs without a seccomp profile (no RuntimeDefault or Localhost on the pod or the container)" if {
+	not container_confined(w, c)
+	not pod_confined(w)
+	not pod_unconfined(w)
+}
+
+container_confined(w, c) if container_profile(w, c) in {"RuntimeDefault", "Localhost"}
+
+pod_confined(w) if pod_profile(w) in {"RuntimeDefault", "Localhost"}
+
+pod_unconfined(w) if pod_profile(w) == "Unconfined"
+
+# pod_profile(w): the pod-level profile type, from securityContext or else
+# from the legacy annotation.
+pod_profile(w) := t if {
+	t := w.pod_spec.securityContext.seccompProfile.type
+	is_string(t)
+} else := legacy_type(k8s.annotations(w.pod_meta)[legacy_pod])
+
+container_profile(w, c) := t if {
+	t := c.securityContext.seccompProfile.type
+	is_string(t)
+} else := legacy_type(k8s.annotations(w.pod_meta)[concat("", [legacy_container_prefix, c.name])])
+
+# Legacy annotation values: runtime/default, docker/default, localhost/<file>, unconfined.
+legacy_type(v) := "RuntimeDefault" if v in {"runtime/default", "docker/default"}
+
+legacy_type(v) := "Localhost" if {
+	is_string(v)
+	startswith(v, "localhost/")
+}
+
+legacy_type("unconfined") := "Unconfined"

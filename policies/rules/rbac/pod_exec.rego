@@ -1,0 +1,27 @@
+# METADATA
+# title: Bound role can exec or attach into pods
+# description: |
+#   create on pods/exec or pods/attach opens a shell in any container in scope,
+#   with the container's ServiceAccount token, mounted Secrets and network
+#   position. Only roles that some binding grants are reported.
+# custom:
+#   id: rbac/pod-exec
+#   severity: medium
+#   scope: stack
+#   remediation: |
+#     Remove create on pods/exec and pods/attach; grant it only for debugging,
+#     time-limited, in one namespace.
+#   frameworks:
+#     cis: ["5.1.4"]
+#     nsa: ["Authentication and authorization: Role-based access control"]
+package kscan.rules.rbac.pod_exec
+
+import data.kscan.lib.rbac
+
+deny contains finding if {
+	some role in rbac.roles
+	subs := [r | some r in ["pods/exec", "pods/attach"]; rbac.role_allows(role, "create", "", r)]
+	count(subs) > 0
+	what := sprintf("create on %s", [concat(" and ", subs)])
+	some finding in rbac.bound_role_findings(role, what, "exec")
+}
