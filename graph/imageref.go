@@ -8,7 +8,7 @@ type ImageRef struct {
 	Raw        string `json:"raw"`
 	Registry   string `json:"registry"`
 	Repository string `json:"repository"`
-	Tag        string `json:"tag"`    // "" when the reference has none
+	Tag        string `json:"tag"`              // "" when the reference has none
 	Digest     string `json:"digest,omitempty"` // "sha256:…" when pinned
 }
 

@@ -99,7 +99,7 @@ func TestSARIFValidAgainstSchema(t *testing.T) {
 				Fp        map[string]string `json:"partialFingerprints"`
 				Locations []struct {
 					Physical *struct {
-						Artifact struct{ URI string } `json:"artifactLocation"`
+						Artifact struct{ URI string }     `json:"artifactLocation"`
 						Region   *struct{ StartLine int } `json:"region"`
 					} `json:"physicalLocation"`
 					Logical []struct{ FullyQualifiedName string } `json:"logicalLocations"`

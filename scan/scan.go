@@ -28,7 +28,7 @@ type CollectorFunc struct {
 	F func(ctx context.Context, g *graph.Graph) error
 }
 
-func (c CollectorFunc) Name() string                                     { return c.N }
+func (c CollectorFunc) Name() string                                      { return c.N }
 func (c CollectorFunc) Collect(ctx context.Context, g *graph.Graph) error { return c.F(ctx, g) }
 
 // PostProcessor adjusts a finished report (suppress findings, mark baseline
