@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin
 export KSCAN_TESTBIN ?= $(HOME)/.cache/kscan-testbin
 
-.PHONY: all build test unit lint demo bench testbin clean
+.PHONY: all build test unit lint demo bench testbin clean image
 
 all: build
 
@@ -36,5 +36,29 @@ bench: build
 testbin:
 	bash hack/testbin.sh
 
+# The container image, built and pushed without Docker (hack/image):
+#   make image REGISTRY=registry.example.com/team [IMAGE_TAG=v1] [BASE_IMAGE=gcr.io/distroless/static] [GOARCH=arm64]
+# It prints REGISTRY/kscan@sha256:…, the reference to pin in deploy/.
+REGISTRY   ?=
+IMAGE_TAG  ?= $(VERSION)
+BASE_IMAGE ?=
+IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+image:
+	@test -n "$(REGISTRY)" || { echo "usage: make image REGISTRY=registry.example.com/team"; exit 2; }
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/linux-$(IMAGE_ARCH)/kscan ./cmd/kscan
+	$(GO) run ./hack/image --binary $(BIN)/linux-$(IMAGE_ARCH)/kscan --platform linux/$(IMAGE_ARCH) \
+		--image $(REGISTRY)/kscan:$(IMAGE_TAG) --version $(VERSION) $(if $(BASE_IMAGE),--base $(BASE_IMAGE))
+
 clean:
 	rm -rf $(BIN)
+
+# The Pulumi policy-pack analyzer (docs/pulumi-analyzer.md): built into
+# $(BIN) and installed into PLUGIN_DIR, which must be on PATH; or use
+# pulumi plugin install analyzer policy-kscan <version> --file $(BIN)/pulumi-analyzer-policy-kscan
+PLUGIN_DIR ?= $(HOME)/.local/bin
+.PHONY: install-plugin
+install-plugin:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/pulumi-analyzer-policy-kscan ./cmd/pulumi-analyzer-policy-kscan
+	install -d $(PLUGIN_DIR)
+	install -m 0755 $(BIN)/pulumi-analyzer-policy-kscan $(PLUGIN_DIR)/pulumi-analyzer-policy-kscan
+	@echo "installed $(PLUGIN_DIR)/pulumi-analyzer-policy-kscan (make sure $(PLUGIN_DIR) is on PATH)"

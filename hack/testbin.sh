@@ -67,13 +67,18 @@ kube_replaces() {
 
 want() { [[ $# -eq 0 ]] && return 0; local c; for c in "${COMPONENTS[@]}"; do [[ $c == "$1" ]] && return 0; done; return 1; }
 COMPONENTS=("$@")
-[[ ${#COMPONENTS[@]} -eq 0 ]] && COMPONENTS=(etcd kube-apiserver pulumi pulumi-language-yaml)
+[[ ${#COMPONENTS[@]} -eq 0 ]] && COMPONENTS=(etcd kube-apiserver kube-controller-manager pulumi pulumi-language-yaml)
 
 if want etcd; then
 	build etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 go.etcd.io/etcd/server/v3
 fi
 if want kube-apiserver; then
 	build kube-apiserver "$KUBE_VERSION" k8s.io/kubernetes k8s.io/kubernetes/cmd/kube-apiserver \
+		"-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37" \
+		"$(kube_replaces)"
+fi
+if want kube-controller-manager; then
+	build kube-controller-manager "$KUBE_VERSION" k8s.io/kubernetes k8s.io/kubernetes/cmd/kube-controller-manager \
 		"-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37" \
 		"$(kube_replaces)"
 fi

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -63,6 +64,9 @@ type Engine struct {
 	rules    []Rule
 	byID     map[string]*Rule
 	timeout  time.Duration
+
+	mu      sync.Mutex
+	queries map[string]*rego.PreparedEvalQuery
 }
 
 // networkBuiltins are removed from every policy's capabilities: rules judge
@@ -383,18 +387,11 @@ func (e *Engine) evalQuery(ctx context.Context, in *Input, rules []Rule) (res []
 			err = fmt.Errorf("internal error evaluating rules: %v", p)
 		}
 	}()
-	body := make(ast.Body, 0, len(rules))
-	for i, r := range rules {
-		ref := r.Package.Copy().Append(ast.StringTerm("deny"))
-		body = append(body, ast.Equality.Expr(ast.VarTerm(fmt.Sprintf("r%d", i)), ast.NewTerm(ref)))
+	pq, err := e.prepared(ctx, rules)
+	if err != nil {
+		return nil, err
 	}
-	q := rego.New(
-		rego.Compiler(e.compiler),
-		rego.ParsedQuery(body),
-		rego.ParsedInput(in.Value),
-		rego.StrictBuiltinErrors(true),
-	)
-	rs, err := q.Eval(ctx)
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(in.Value))
 	if err != nil {
 		return nil, err
 	}
@@ -408,6 +405,39 @@ func (e *Engine) evalQuery(ctx context.Context, in *Input, rules []Rule) (res []
 		res[i] = list
 	}
 	return res, nil
+}
+
+// prepared returns the compiled query for a set of rules, compiling it once
+// per engine: the Pulumi analyzer evaluates the same set for every resource.
+func (e *Engine) prepared(ctx context.Context, rules []Rule) (*rego.PreparedEvalQuery, error) {
+	var key strings.Builder
+	for _, r := range rules {
+		key.WriteString(r.ID)
+		key.WriteByte(0)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if pq, ok := e.queries[key.String()]; ok {
+		return pq, nil
+	}
+	body := make(ast.Body, 0, len(rules))
+	for i, r := range rules {
+		ref := r.Package.Copy().Append(ast.StringTerm("deny"))
+		body = append(body, ast.Equality.Expr(ast.VarTerm(fmt.Sprintf("r%d", i)), ast.NewTerm(ref)))
+	}
+	pq, err := rego.New(
+		rego.Compiler(e.compiler),
+		rego.ParsedQuery(body),
+		rego.StrictBuiltinErrors(true),
+	).PrepareForEval(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e.queries == nil {
+		e.queries = map[string]*rego.PreparedEvalQuery{}
+	}
+	e.queries[key.String()] = &pq
+	return &pq, nil
 }
 
 // toFinding reads one element of a rule's deny set: an object with "key"

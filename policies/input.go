@@ -8,6 +8,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/kscan-io/kscan/collectors/registry/imagelink"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -142,6 +143,7 @@ func buildWorkloads(nodes []*graph.Node, objAST map[string]ast.Value, byKey map[
 			present[n.Source.Cluster+"|"+ns+"|"+kind+"|"+name] = true
 		}
 	}
+	resolved := imagelink.ResolvedDigests(nodes) // registry collector results, if any
 	var out []*ast.Term
 	for _, n := range nodes {
 		if !graph.IsK8s(n) {
@@ -185,7 +187,15 @@ func buildWorkloads(nodes []*graph.Node, objAST map[string]ast.Value, byKey map[
 				}
 				entry.Insert(ast.StringTerm("list"), ast.StringTerm(list))
 				entry.Insert(ast.StringTerm("index"), ast.IntNumberTerm(i))
-				entry.Insert(ast.StringTerm("image_ref"), mustTerm(ref))
+				// An image that is not known yet (a computed value in a Pulumi
+				// preview) has no reference: rules about tags must not guess.
+				if image != "" && !isUnknown(image) {
+					entry.Insert(ast.StringTerm("image_ref"), mustTerm(ref))
+				}
+				// The digest the reference resolves to now, when a registry said.
+				if d := resolved[imagelink.Key(ref)]; d != "" && ref.Digest == "" {
+					entry.Insert(ast.StringTerm("resolved_digest"), ast.StringTerm(d))
+				}
 				containers = append(containers, ast.NewTerm(entry))
 			}
 		}
@@ -297,3 +307,10 @@ func mustTerm(v any) *ast.Term {
 	}
 	return ast.NewTerm(val)
 }
+
+// UnknownValue is how collectors write a value that is not known yet (a
+// computed output during a Pulumi preview). Rules treat it as unknown, never
+// as empty.
+const UnknownValue = "[unknown]"
+
+func isUnknown(s string) bool { return s == UnknownValue }

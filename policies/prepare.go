@@ -1,7 +1,11 @@
 package policies
 
 import (
+	"github.com/kscan-io/kscan/collectors/pulumi/drift"
+	"github.com/kscan-io/kscan/collectors/registry/imagelink"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/iampolicy"
+	"github.com/kscan-io/kscan/rbac"
 )
 
 // Prepare computes everything derived from a collected graph, in one place
@@ -10,5 +14,10 @@ import (
 // see the same input whatever produced the graph.
 func Prepare(g *graph.Graph) Facts {
 	graph.LinkK8s(g, graph.LinkOptions{BuiltinClusterRoles: graph.BuiltinClusterRoles()})
-	return Facts{}
+	drift.Enrich(g) // Pulumi: declared vs live Kubernetes objects
+	facts := Facts{}
+	facts["rbac"] = rbac.Enrich(g)                                // effective permissions, aggregation, drift
+	facts["iam"] = iampolicy.Enrich(g, iampolicy.EnrichOptions{}) // IAM effective permissions, trust, IRSA/Pod Identity joins
+	facts["registry"] = imagelink.Enrich(g)                       // workload -> image -> repository
+	return facts
 }

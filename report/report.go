@@ -29,6 +29,8 @@ var formats = map[string]Writer{
 	"json":  JSON,
 	"sarif": SARIF,
 	"junit": JUnit,
+	// GitLab SAST security report (artifacts:reports:sast), see ci/gitlab.
+	"gitlab-sast": GitLabSAST,
 }
 
 // RegisterFormat adds a format (used by packages that own one, such as the

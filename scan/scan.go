@@ -119,7 +119,8 @@ func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []p
 func countResources(g *graph.Graph) int {
 	n := 0
 	for _, node := range g.Nodes() {
-		if node.Source.Kind != graph.SourceDerived {
+		// Reference states (--desired, --baseline) are compared against, not scanned.
+		if node.Source.Kind != graph.SourceDerived && !strings.HasPrefix(node.Type, "kscan:") {
 			n++
 		}
 	}

@@ -22,5 +22,9 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 incomplete scan
 	}
 	root.PersistentFlags().String("config", "", "config file (default: .kscan.yaml in the working directory, when present)")
 	root.AddCommand(newScanCmd(), newRulesCmd(), newVersionCmd())
+	root.AddCommand(newWhoCanCmd())
+	root.AddCommand(newAccessCmd())
+	root.AddCommand(newSnapshotCmd())
+	root.AddCommand(newPolicyCmd())
 	return root
 }

@@ -10,16 +10,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policies/frameworks"
 )
 
 func newRulesCmd() *cobra.Command {
 	var policyDirs []string
 	var format string
+	var framework, docsDir string
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rules kscan runs",
 		Example: `  kscan rules
   kscan rules --format json
+  kscan rules --framework pss-restricted
+  kscan rules --format markdown --docs-dir docs/rules
   kscan rules show k8s/privileged-container`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -31,7 +35,12 @@ func newRulesCmd() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if framework != "" {
+				return writeFrameworkCoverage(out, cmd.ErrOrStderr(), e, framework, format)
+			}
 			switch format {
+			case "markdown":
+				return writeRuleDocs(e, docsDir, cmd.ErrOrStderr())
 			case "json":
 				rules := make([]any, 0, len(e.Rules()))
 				for _, r := range e.Rules() {
@@ -52,11 +61,13 @@ func newRulesCmd() *cobra.Command {
 				}
 				return tw.Flush()
 			}
-			return fmt.Errorf("--format: unknown format %q (want table or json)", format)
+			return fmt.Errorf("--format: unknown format %q (want table, json or markdown)", format)
 		},
 	}
 	cmd.Flags().StringArrayVar(&policyDirs, "policy", nil, "also list rules from this directory of Rego files; repeatable")
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "table or json")
+	cmd.Flags().StringVarP(&format, "format", "f", "table", "table, json or markdown (one page per rule, written to --docs-dir)")
+	cmd.Flags().StringVar(&framework, "framework", "", "list a framework's controls and the rules that cover them: "+strings.Join(frameworks.IDs(), ", "))
+	cmd.Flags().StringVar(&docsDir, "docs-dir", DefaultRuleDocsDir, "directory for --format markdown")
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Describe one rule: description, remediation, frameworks and an example",

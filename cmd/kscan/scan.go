@@ -147,7 +147,7 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	if err := writeReport(cmd.OutOrStdout(), f, rep); err != nil {
 		return err
 	}
-	code := scan.ExitCode(rep, failOn, false)
+	code := scan.ExitCode(rep, failOn, f.src.ci.failOnNew)
 	if code != 0 {
 		return exitError{code}
 	}
@@ -161,8 +161,8 @@ func manifestCollector(f *scanFlags, paths []string, stdin io.Reader) scan.Colle
 			DefaultNamespace: f.namespace,
 			MaxFileSize:      f.maxFileSize,
 			Stdin:            stdin,
-			Handlers:         contentHandlers(),
-			DirHandlers:      dirHandlers(),
+			Handlers:         append(contentHandlers(), f.src.ci.ciContentHandlers(f)...),
+			DirHandlers:      f.dirHandlers(paths),
 		}, g)
 	}}
 }
@@ -186,6 +186,9 @@ func writeReport(stdout io.Writer, f *scanFlags, rep *finding.Report) error {
 	var buf bytes.Buffer
 	if err := report.Write(&buf, f.format, rep, opts); err != nil {
 		return err
+	}
+	if strings.EqualFold(f.format, "table") {
+		f.src.ci.writeTableExtras(&buf, rep)
 	}
 	if f.output == "" {
 		_, err := stdout.Write(buf.Bytes())

@@ -5,8 +5,13 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kscan-io/kscan/baseline"
+	"github.com/kscan-io/kscan/collectors/ecr"
+	"github.com/kscan-io/kscan/collectors/iam"
 	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/collectors/pulumi"
 	"github.com/kscan-io/kscan/scan"
+	"github.com/kscan-io/kscan/snapshot"
 )
 
 // This file is the one place where sources, content handlers and
@@ -22,20 +27,51 @@ type source interface {
 }
 
 // sourceFlags holds each source's flag values.
-type sourceFlags struct{}
+type sourceFlags struct {
+	pulumi   pulumiFlags
+	ci       ciFlags
+	kube     kubeFlags
+	rbac     rbacFlags
+	iam      iamFlags
+	registry registryFlags
+}
 
 func (f *scanFlags) sources() []source {
-	return []source{}
+	return []source{
+		&f.src.pulumi,
+		&f.src.ci,
+		&f.src.kube,
+		&f.src.rbac,
+		&f.src.iam,
+		&f.src.registry, // keep last: it reads the images the other sources found
+	}
 }
 
 // contentHandlers lists the collectors that claim files by content (IAM
 // exports, Pulumi state…), in the order they are asked.
-func contentHandlers() []manifest.ContentHandler { return nil }
+func contentHandlers() []manifest.ContentHandler {
+	return []manifest.ContentHandler{
+		pulumi.Handler{},
+		iam.Handler{},
+		ecr.Handler{},
+	}
+}
 
 // dirHandlers lists the collectors that claim whole directories (Helm
 // charts, kustomizations).
-func dirHandlers() []manifest.DirHandler { return nil }
+func (f *scanFlags) dirHandlers(paths []string) []manifest.DirHandler {
+	return append(f.src.ci.ciDirHandlers(f, paths), snapshot.FileHandler{})
+}
+
+// baselineFormats lists the formats --baseline reads, tried in order on the
+// file's content (kscan SARIF first); e.g. a graph snapshot format is added
+// here.
+func (f *scanFlags) baselineFormats() []baseline.Format {
+	return append(baseline.DefaultFormats(), f.snapshotBaselineFormat())
+}
 
 // postProcessors run on the finished report, in order (suppressions before
 // baselines).
-func (f *scanFlags) postProcessors() []scan.PostProcessor { return nil }
+func (f *scanFlags) postProcessors() []scan.PostProcessor {
+	return append(f.src.ci.ciPostProcessors(f), f.src.kube.postProcessors()...)
+}

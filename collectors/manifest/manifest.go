@@ -416,4 +416,3 @@ func cleanYAMLError(err error) string {
 	}
 	return msg
 }
-

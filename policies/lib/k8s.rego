@@ -83,3 +83,9 @@ workload_label(w) := sprintf("%s %s/%s", [w.kind, w.namespace, w.name])
 node_label(n) := sprintf("%s %s/%s", [n.kind, n.namespace, n.name]) if n.namespace != ""
 
 node_label(n) := sprintf("%s %s", [n.kind, n.name]) if n.namespace == ""
+
+# resolves_now(c): with registry data (kscan scan --registry), the digest the
+# container's tag points at now, so a fix can be pasted; "" without it.
+resolves_now(c) := sprintf("; it resolves to %s@%s now", [c.image, c.resolved_digest]) if c.resolved_digest
+
+resolves_now(c) := "" if not c.resolved_digest

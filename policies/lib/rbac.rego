@@ -28,9 +28,10 @@ subjects_of(binding_key) := [input.nodes[s] | some s in k8s.outgoing(binding_key
 # A role is bound when at least one binding grants it.
 bound(role) if count(bindings_of(role.key)) > 0
 
-# rules_of(role): the role's rules (aggregated ClusterRoles included once the
-# RBAC resolver fills them in).
-rules_of(role) := object.get(role.object, "rules", [])
+# rules_of(role): the role's effective rules. For an aggregated ClusterRole
+# these are the rules of every role its aggregationRule selects, as resolved
+# in Go (rbac.Enrich); otherwise the role's own rules.
+rules_of(role) := object.get(role, ["attrs", "rbac", "rules"], object.get(role.object, "rules", []))
 
 # Subject names for messages: "User alice", "ServiceAccount shop/web".
 subject_label(s) := sprintf("%s %s/%s", [s.kind, s.namespace, s.name]) if s.namespace != ""
@@ -79,13 +80,6 @@ allows(rule, verb, group, resource) if {
 resource_matches(r, r)
 
 resource_matches("*", _)
-
-resource_matches(r, resource) if {
-	is_string(r)
-	endswith(r, "/*")
-	startswith(resource, trim_suffix(r, "*"))
-	contains(resource, "/")
-}
 
 resource_matches(r, resource) if {
 	is_string(r)

@@ -26,7 +26,7 @@ deny contains finding if {
 	not pinned(c)
 	finding := {
 		"key": w.key,
-		"message": sprintf("%s uses image %q by tag %q without a sha256 digest", [k8s.container_label(c), c.image, tag]),
+		"message": sprintf("%s uses image %q by tag %q without a sha256 digest%s", [k8s.container_label(c), c.image, tag, k8s.resolves_now(c)]),
 		"discriminator": c.name,
 	}
 }

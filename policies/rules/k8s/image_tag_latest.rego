@@ -22,7 +22,7 @@ deny contains finding if {
 	c.image_ref.tag in {"", "latest"}
 	finding := {
 		"key": w.key,
-		"message": sprintf("%s uses image %q without a fixed tag", [k8s.container_label(c), c.image]),
+		"message": sprintf("%s uses image %q without a fixed tag%s", [k8s.container_label(c), c.image, k8s.resolves_now(c)]),
 		"discriminator": c.name,
 	}
 }

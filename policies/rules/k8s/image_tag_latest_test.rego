@@ -38,3 +38,12 @@ test_digest_allowed if {
 	inp := kscan.graph([pod("nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")])
 	count(rule.deny) == 0 with input as inp
 }
+
+test_message_names_resolved_digest_denied if {
+	inp := kscan.graph([pod("nginx:latest")])
+	c := inp.k8s.workloads[0].containers[0]
+	inp2 := json.patch(inp, [{"op": "add", "path": "/k8s/workloads/0/containers/0/resolved_digest", "value": "sha256:abc"}])
+	some f in rule.deny with input as inp2
+	contains(f.message, "resolves to nginx:latest@sha256:abc now")
+	c.name == "app"
+}

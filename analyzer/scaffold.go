@@ -1,0 +1,116 @@
+package analyzer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// scaffold files of `kscan policy new`, by name. {{name}} is the pack name.
+var scaffold = []struct{ name, text string }{
+	{PolicyFile, `# A Pulumi policy pack run by kscan (pulumi-analyzer-policy-kscan on PATH).
+# Use it with: pulumi preview --policy-pack DIR, pulumi up --policy-pack DIR,
+# or pulumi policy analyze --file state.json --policy-pack DIR.
+runtime: kscan
+name: {{name}}
+version: 0.1.0
+description: kscan rules for {{name}}
+`},
+	{SettingsFile, `# Which kscan rules this pack runs and how strictly. Rule ids: kscan rules.
+rules: []            # id globs, e.g. ["k8s/*", "custom/*"]; empty = all
+skipRules: []        # id globs to leave out
+severities: []       # keep only these severities; empty = all
+enforcement:
+  # advisory (report), mandatory (block the update), remediate (fix when
+  # kscan can: k8s/sa-token-automount, k8s/privilege-escalation) or disabled.
+  default: advisory
+  severities:
+    critical: mandatory
+    high: mandatory
+  rules: {}          # e.g. k8s/image-tag-latest: mandatory
+# Rule parameters (their schema is in each rule's METADATA custom.params).
+params:
+  custom/allowed-registries:
+    registries: ["registry.example.com"]
+# policyDirs: [../shared-rules]   # more .rego directories
+timeout: 60s
+`},
+	{"allowed_registries.rego", `# METADATA
+# title: Image comes from a registry that is not allowed
+# description: |
+#   Workloads may only run images from the registries the team trusts; an
+#   image from anywhere else has not been scanned or signed by its pipeline.
+# custom:
+#   id: custom/allowed-registries
+#   severity: medium
+#   remediation: Push the image to an allowed registry and use it from there.
+#   params:
+#     registries:
+#       type: array
+#       items:
+#         type: string
+#       default: ["registry.example.com"]
+package kscan.rules.custom.allowed_registries
+
+import data.kscan.lib.k8s
+
+# Parameters arrive under input.facts.params[<rule id>] in the Pulumi
+# analyzer; kscan scan --policy DIR has none, so the default applies there.
+registries := object.get(input, ["facts", "params", "custom/allowed-registries", "registries"], ["registry.example.com"])
+
+deny contains finding if {
+	some w in k8s.workloads
+	some c in w.containers
+	not allowed(c.image)
+	finding := {
+		"key": w.key,
+		"message": sprintf("%s uses image %q, which is not from an allowed registry (%s)", [k8s.container_label(c), c.image, concat(", ", registries)]),
+		"discriminator": c.name,
+	}
+}
+
+allowed(image) if {
+	some r in registries
+	startswith(image, concat("", [r, "/"]))
+}
+`},
+}
+
+// WritePack writes a ready policy pack into dir (created if needed) and
+// returns the files written. Existing files are kept unless force is set.
+func WritePack(dir, name string, force bool) ([]string, error) {
+	if name == "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		name = sanitizeName(filepath.Base(abs))
+	}
+	if strings.ContainsAny(name, " \t\n:/") {
+		return nil, fmt.Errorf("pack name %q: use letters, digits, '-', '_' or '.'", name)
+	}
+	if !force {
+		for _, f := range scaffold {
+			p := filepath.Join(dir, f.name)
+			if _, err := os.Stat(p); err == nil {
+				return nil, fmt.Errorf("%s already exists (use --force to overwrite)", p)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range scaffold {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(strings.ReplaceAll(f.text, "{{name}}", name)), 0o644); err != nil {
+			return out, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kscan-io/kscan/baseline"
+	"github.com/kscan-io/kscan/collectors/helm"
+	"github.com/kscan-io/kscan/collectors/kustomize"
+	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policies/frameworks"
+	"github.com/kscan-io/kscan/scan"
+	"github.com/kscan-io/kscan/suppress"
+)
+
+// ciFlags are the flags of kscan scan for running in CI: suppressions,
+// baselines, Helm and Kustomize inputs and frameworks. It is a source that
+// adds no collector of its own.
+type ciFlags struct {
+	ignoreFile      string
+	noInlineIgnores bool
+	baseline        string
+	failOnNew       bool
+	helmValues      []string
+	helmSet         []string
+	helmRelease     string
+	helmNamespace   string
+	framework       string
+
+	fw *frameworks.Framework // resolved --framework
+}
+
+func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.ignoreFile, "ignore-file", "", "suppressions file (default "+suppress.DefaultFile+" when present)")
+	fs.BoolVar(&c.noInlineIgnores, "no-inline-ignores", false, "ignore "+suppress.AnnotationIgnore+" annotations on resources")
+	fs.StringVar(&c.baseline, "baseline", "", "earlier report (SARIF) to compare with: results are marked new, unchanged or updated, and absent ones listed")
+	fs.BoolVar(&c.failOnNew, "fail-on-new", false, "with --baseline: exit 1 only for new findings at or above --fail-on")
+	fs.StringArrayVar(&c.helmValues, "helm-values", nil, "values file for Helm charts; repeatable, later files win")
+	fs.StringArrayVar(&c.helmSet, "helm-set", nil, "value for Helm charts (key=value, as helm --set); repeatable")
+	fs.StringVar(&c.helmRelease, "helm-release", helm.DefaultRelease, "release name Helm charts are rendered with")
+	fs.StringVar(&c.helmNamespace, "helm-namespace", "", "namespace Helm charts are rendered into (default: --namespace, else \"default\")")
+	fs.StringVar(&c.framework, "framework", "", "run only the rules of this framework and summarise per control: "+strings.Join(frameworks.IDs(), ", "))
+}
+
+// collectors validates the flags; this source collects nothing itself.
+func (c *ciFlags) collectors(_ context.Context, _ *scanFlags) ([]scan.Collector, error) {
+	if c.failOnNew && c.baseline == "" {
+		return nil, fmt.Errorf("--fail-on-new needs --baseline")
+	}
+	if c.framework != "" {
+		fw, err := frameworks.Get(c.framework)
+		if err != nil {
+			return nil, fmt.Errorf("--framework: %w", err)
+		}
+		c.fw = fw
+	}
+	return nil, nil
+}
+
+// ciDirHandlers are the Helm and Kustomize handlers; Helm first, so a chart
+// that ships a kustomization is rendered as a chart.
+func (c *ciFlags) ciDirHandlers(f *scanFlags, paths []string) []manifest.DirHandler {
+	ns := c.helmNamespace
+	if ns == "" {
+		ns = f.namespace
+	}
+	return []manifest.DirHandler{
+		helm.New(helm.Options{ValueFiles: c.helmValues, Set: c.helmSet, Release: c.helmRelease, Namespace: ns}),
+		kustomize.New(kustomize.Options{Roots: paths, DefaultNamespace: f.namespace}),
+	}
+}
+
+// ciContentHandlers recognise `helm template` output (a file or stdin) and
+// locate its objects in the chart's templates when they are on disk.
+func (c *ciFlags) ciContentHandlers(f *scanFlags) []manifest.ContentHandler {
+	ns := c.helmNamespace
+	if ns == "" {
+		ns = f.namespace
+	}
+	return []manifest.ContentHandler{helm.RenderedHandler{DefaultNamespace: ns}}
+}
+
+// ciPostProcessors: the framework filter first (suppression warnings then
+// concern the rules that ran), then suppressions, then the baseline.
+func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
+	var out []scan.PostProcessor
+	if c.fw != nil {
+		out = append(out, frameworks.Filter{FW: c.fw})
+	}
+	out = append(out, suppress.New(suppress.Options{
+		File:     c.ignoreFile,
+		Required: c.ignoreFile != "",
+		NoInline: c.noInlineIgnores,
+		KnownRules: func() []string {
+			e, err := policies.Load(context.Background(), policies.Options{PolicyDirs: f.policyDirs})
+			if err != nil {
+				return nil
+			}
+			ids := make([]string, 0, len(e.Rules()))
+			for _, r := range e.Rules() {
+				ids = append(ids, r.ID)
+			}
+			return ids
+		},
+	}))
+	if c.baseline != "" {
+		out = append(out, baseline.New(baseline.Options{Path: c.baseline, Formats: f.baselineFormats()}))
+	}
+	return out
+}
+
+// writeTableExtras adds to the table report what CI users need to read:
+// baseline counts and, with --framework, the per-control summary.
+func (c *ciFlags) writeTableExtras(w io.Writer, rep *finding.Report) {
+	if c.baseline != "" {
+		n := baseline.Counts(rep)
+		fmt.Fprintf(w, "baseline %s: %d new, %d updated, %d unchanged, %d absent\n", c.baseline,
+			n[baseline.StateNew], n[baseline.StateUpdated], n[baseline.StateUnchanged], n[baseline.StateAbsent])
+	}
+	if c.fw != nil {
+		writeControlSummary(w, c.fw, c.fw.Evaluate(rep))
+	}
+}
+
+func writeControlSummary(w io.Writer, fw *frameworks.Framework, st []frameworks.ControlStatus) {
+	pass, fail, nc := 0, 0, 0
+	for _, s := range st {
+		switch s.Status {
+		case frameworks.StatusPass:
+			pass++
+		case frameworks.StatusFail:
+			fail++
+		default:
+			nc++
+		}
+	}
+	fmt.Fprintf(w, "\n%s %s: %d controls passed, %d failed, %d not covered by kscan\n", fw.Title, fw.Version, pass, fail, nc)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CONTROL\tSTATUS\tFINDINGS\tRULES\tTITLE")
+	for _, s := range st {
+		if s.Status == frameworks.StatusNotCovered {
+			continue
+		}
+		status := strings.ToUpper(s.Status)
+		n := fmt.Sprint(s.Findings)
+		if s.Suppressed > 0 {
+			n += fmt.Sprintf(" (+%d suppressed)", s.Suppressed)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.ID, status, n, strings.Join(s.Rules, ","), s.Title)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+
+	"github.com/kscan-io/kscan/collectors/kube"
+	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/policyreport"
+	"github.com/kscan-io/kscan/scan"
+	"github.com/kscan-io/kscan/snapshot"
+)
+
+// kubeFlags are the flags of the live-cluster source and of the in-cluster
+// report writer.
+type kubeFlags struct {
+	kubeconfig     string
+	context        string
+	allContexts    bool
+	inCluster      bool
+	clusterName    string
+	qps            float32
+	burst          int
+	concurrency    int
+	pageSize       int64
+	requestTimeout time.Duration
+	skipCRs        bool
+
+	report           string
+	reportAPI        string
+	reportMaxResults int
+	snapshotNS       string
+	noSnapshot       bool
+
+	// clusters is resolved by collectors and used by the report writer.
+	clusters []kube.Cluster
+	// progress is where the progress bar goes (stderr when a terminal).
+	progress io.Writer
+}
+
+func (k *kubeFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&k.kubeconfig, "kubeconfig", "", "scan the live cluster of this kubeconfig (default context; $KUBECONFIG or ~/.kube/config when only --context is given)")
+	fs.StringVar(&k.context, "context", "", "kubeconfig context to scan")
+	fs.BoolVar(&k.allContexts, "all-contexts", false, "scan every context of the kubeconfig; identities get a <context>: prefix")
+	fs.BoolVar(&k.inCluster, "in-cluster", false, "scan the cluster kscan runs in, with its pod's ServiceAccount")
+	fs.StringVar(&k.clusterName, "cluster-name", "", "name of the cluster with --in-cluster, in locations (default \"in-cluster\")")
+	fs.Float32Var(&k.qps, "kube-qps", kube.DefaultQPS, "client-side rate limit of API requests per second")
+	fs.IntVar(&k.burst, "kube-burst", kube.DefaultBurst, "client-side burst of API requests")
+	fs.IntVar(&k.concurrency, "kube-concurrency", kube.DefaultConcurrency, "resource types listed in parallel")
+	fs.Int64Var(&k.pageSize, "kube-page-size", kube.DefaultPageSize, "objects per list request (limit/continue)")
+	fs.DurationVar(&k.requestTimeout, "kube-request-timeout", kube.DefaultRequestTimeout, "deadline of each API request")
+	fs.BoolVar(&k.skipCRs, "kube-skip-custom-resources", false, "do not list the objects of CRD-served types")
+	fs.StringVar(&k.report, "report", "", "also publish results in the scanned cluster: policyreport")
+	fs.StringVar(&k.reportAPI, "report-api", policyreport.APIPolicyReport, "report objects to write: policyreport (wgpolicyk8s.io/v1alpha2) or openreports (openreports.io/v1alpha1)")
+	fs.IntVar(&k.reportMaxResults, "report-max-results", policyreport.DefaultMaxResults, "most results in one report object; the rest are dropped and counted in an annotation and a warning")
+	fs.StringVar(&k.snapshotNS, "snapshot-namespace", "", "namespace of the graph snapshot ConfigMap written with --report (default: the pod's namespace in-cluster, else kscan)")
+	fs.BoolVar(&k.noSnapshot, "no-snapshot", false, "do not store the graph snapshot with --report")
+}
+
+func (k *kubeFlags) enabled() bool {
+	return k.kubeconfig != "" || k.context != "" || k.allContexts || k.inCluster
+}
+
+func (k *kubeFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collector, error) {
+	if k.report != "" && k.report != "policyreport" {
+		return nil, fmt.Errorf("--report: unknown value %q (want policyreport)", k.report)
+	}
+	if _, err := policyreport.KindsOf(k.reportAPI); err != nil {
+		return nil, fmt.Errorf("--report-api: %w", err)
+	}
+	if !k.enabled() {
+		if k.report != "" {
+			return nil, fmt.Errorf("--report %s writes into the scanned cluster: add --in-cluster or --kubeconfig/--context", k.report)
+		}
+		return nil, nil
+	}
+	clusters, err := kube.LoadClusters(kube.ConfigOptions{
+		Kubeconfig: k.kubeconfig, Context: k.context, AllContexts: k.allContexts,
+		InCluster: k.inCluster, ClusterName: k.clusterName,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if k.report != "" && len(clusters) != 1 {
+		return nil, fmt.Errorf("--report writes into one cluster; %d contexts are selected", len(clusters))
+	}
+	k.clusters = clusters
+	if !f.quiet && isTerminal(os.Stderr) {
+		k.progress = os.Stderr
+	}
+	opts := kube.Options{
+		Clusters: clusters, PageSize: k.pageSize, Concurrency: k.concurrency, QPS: k.qps, Burst: k.burst,
+		RequestTimeout: k.requestTimeout, SkipCustomResources: k.skipCRs, Progress: k.progress,
+		UserAgent: "kscan/" + version,
+	}
+	return []scan.Collector{scan.CollectorFunc{N: string(graph.SourceCluster), F: func(ctx context.Context, g *graph.Graph) error {
+		return kube.Collect(ctx, opts, g)
+	}}}, nil
+}
+
+// postProcessors writes PolicyReports when --report is set; it runs last,
+// after suppressions, so waived findings are reported as skipped.
+func (k *kubeFlags) postProcessors() []scan.PostProcessor {
+	if k.report == "" || len(k.clusters) != 1 {
+		return nil
+	}
+	c := k.clusters[0]
+	opts := policyreport.Options{API: k.reportAPI, Cluster: c.Name, MaxResults: k.reportMaxResults}
+	if !k.noSnapshot {
+		opts.SnapshotNamespace = k.snapshotNamespace()
+		opts.Snapshot = snapshotBytes
+	}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.Timeout = k.requestTimeout
+	return []scan.PostProcessor{&policyreport.Processor{Config: cfg, Options: opts}}
+}
+
+// SnapshotFormat names the ConfigMap's encoding: the snapshot package's
+// file format (kscan snapshot --output writes the same bytes).
+const SnapshotFormat = "kscan.io/snapshot;v=1"
+
+// snapshotBytes is the hook between the report writer and the snapshot
+// package: the stored bytes are exactly a snapshot file.
+func snapshotBytes(g *graph.Graph, _ string) ([]byte, string, error) {
+	var buf bytes.Buffer
+	if err := snapshot.WriteWith(&buf, g, snapshot.Options{ToolVersion: version}); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), SnapshotFormat, nil
+}
+
+func (k *kubeFlags) snapshotNamespace() string {
+	if k.snapshotNS != "" {
+		return k.snapshotNS
+	}
+	if k.inCluster {
+		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+			if ns := strings.TrimSpace(string(b)); ns != "" {
+				return ns
+			}
+		}
+	}
+	return "kscan"
+}
+
+func isTerminal(f *os.File) bool {
+	if os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kscan-io/kscan/baseline"
+	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/rbac"
+	"github.com/kscan-io/kscan/scan"
+	"github.com/kscan-io/kscan/snapshot"
+)
+
+// rbacFlags are the references rbac/drift compares effective permissions
+// with: --desired (a directory of manifests) and, when --baseline is a
+// kscan snapshot, the snapshot's RBAC.
+type rbacFlags struct {
+	desired []string
+}
+
+func (r *rbacFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&r.desired, "desired", nil, "directory (or file) of manifests that should define RBAC; rbac/drift reports how effective permissions differ from it; repeatable")
+}
+
+func (r *rbacFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collector, error) {
+	var out []scan.Collector
+	if len(r.desired) > 0 {
+		for _, d := range r.desired {
+			if _, err := os.Stat(d); err != nil {
+				return nil, fmt.Errorf("--desired: %w", err)
+			}
+		}
+		paths := r.desired
+		out = append(out, scan.CollectorFunc{N: "desired", F: func(ctx context.Context, g *graph.Graph) error {
+			ref := graph.New()
+			err := manifest.Collect(ctx, manifest.Options{
+				Paths: paths, DefaultNamespace: f.namespace, MaxFileSize: f.maxFileSize,
+				Handlers: contentHandlers(), DirHandlers: f.dirHandlers(paths),
+			}, ref)
+			// Problems reading the desired state make the scan incomplete
+			// like any other input.
+			for _, e := range ref.Errors() {
+				g.AddError(e)
+			}
+			rbac.AddReference(g, rbac.RefDesired, ref.Nodes())
+			return err
+		}})
+	}
+	if f.src.ci.baseline != "" {
+		out = append(out, snapshot.ReferenceCollector(f.src.ci.baseline))
+	}
+	return out, nil
+}
+
+// snapshotBaselineFormat lets --baseline take a kscan snapshot: its graph is
+// evaluated with the rules this scan selected, and those findings are the
+// baseline.
+func (f *scanFlags) snapshotBaselineFormat() baseline.Format {
+	return snapshot.BaselineFormat{Evaluate: func(ctx context.Context, g *graph.Graph) ([]finding.Finding, error) {
+		e, err := policies.Load(ctx, policies.Options{PolicyDirs: f.policyDirs})
+		if err != nil {
+			return nil, err
+		}
+		rules, err := scan.SelectRules(e.Rules(), f.rules, f.skipRules, f.severities)
+		if err != nil {
+			return nil, err
+		}
+		return snapshot.Evaluator(e, rules)(ctx, g)
+	}}
+}

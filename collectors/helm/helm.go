@@ -1,0 +1,319 @@
+// Package helm renders Helm charts (a chart directory or a packaged .tgz)
+// in-process with the Helm v3 library and adds the objects to the graph
+// with locations pointing back into the template files. Nothing is sent to a
+// cluster: lookup returns nothing and capabilities are Helm's defaults, as
+// with `helm template`.
+package helm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/strvals"
+
+	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/graph"
+)
+
+// DefaultRelease is the release name `helm template` uses.
+const DefaultRelease = "release-name"
+
+// Options are the values and release a chart is rendered with.
+type Options struct {
+	ValueFiles []string // --helm-values, merged in order
+	Set        []string // --helm-set key=value, applied last
+	Release    string   // --helm-release
+	Namespace  string   // --helm-namespace; also the default for objects without one
+	// BaseDir makes recorded paths relative (default: working directory).
+	BaseDir string
+}
+
+// Handler is a manifest.DirHandler for chart directories that also claims
+// packaged charts (.tgz) given as files.
+type Handler struct{ opts Options }
+
+// New returns the Helm handler.
+func New(opts Options) *Handler {
+	if opts.Release == "" {
+		opts.Release = DefaultRelease
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.BaseDir == "" {
+		opts.BaseDir, _ = os.Getwd()
+	}
+	return &Handler{opts: opts}
+}
+
+var _ manifest.DirHandler = (*Handler)(nil)
+
+// Name implements manifest.DirHandler.
+func (h *Handler) Name() string { return "helm" }
+
+// MatchDir claims directories with a Chart.yaml.
+func (h *Handler) MatchDir(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, chartutil.ChartfileName))
+	return err == nil && !fi.IsDir()
+}
+
+// MatchFile claims packaged charts.
+func (h *Handler) MatchFile(path string) bool {
+	return strings.HasSuffix(path, ".tgz") || strings.HasSuffix(path, ".tar.gz")
+}
+
+// CollectFile renders a packaged chart. Objects point at the archive.
+func (h *Handler) CollectFile(ctx context.Context, path string, g *graph.Graph) error {
+	return h.CollectDir(ctx, path, g)
+}
+
+// CollectDir renders the chart at path (a directory or an archive). Errors
+// are recorded in g, naming the chart and, for template errors, the template
+// file and line; the returned error is only for cancellation.
+func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	chartRel := h.rel(path)
+	fail := func(src graph.Source, format string, a ...any) {
+		g.AddError(graph.InputError{Source: src, Message: "helm chart " + chartRel + ": " + fmt.Sprintf(format, a...)})
+	}
+	chartSrc := graph.Source{Kind: graph.SourceFile, File: chartRel}
+	ch, err := loader.Load(path)
+	if err != nil {
+		fail(chartSrc, "cannot load: %v", err)
+		return nil
+	}
+	vals, err := h.values()
+	if err != nil {
+		fail(chartSrc, "%v", err)
+		return nil
+	}
+	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+		fail(chartSrc, "dependencies: %v", err)
+		return nil
+	}
+	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
+		Name: h.opts.Release, Namespace: h.opts.Namespace, Revision: 1, IsInstall: true,
+	}, chartutil.DefaultCapabilities.Copy())
+	if err != nil {
+		fail(chartSrc, "values: %v", err)
+		return nil
+	}
+	out, err := renderSafely(ch, top)
+	if err != nil {
+		file, line, msg := h.templateError(path, ch, err)
+		src := chartSrc
+		if file != "" {
+			src = graph.Source{Kind: graph.SourceFile, File: file, Line: line}
+		}
+		fail(src, "template error: %s", msg)
+		return nil
+	}
+	names := make([]string, 0, len(out))
+	for name := range out {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	isDir := !h.MatchFile(path)
+	for _, name := range names {
+		if !isManifest(name) || strings.TrimSpace(out[name]) == "" {
+			continue
+		}
+		src := chartSrc
+		var tmpl []byte
+		if isDir {
+			if disk, ok := h.templatePath(path, ch, name); ok {
+				src.File = h.rel(disk)
+				tmpl, _ = os.ReadFile(disk)
+			}
+		}
+		AddRendered([]byte(out[name]), src, tmpl, h.opts.Namespace, g)
+	}
+	return nil
+}
+
+// renderSafely turns a panic in a template function into an error: one
+// broken chart must not stop the scan.
+func renderSafely(ch *chart.Chart, vals chartutil.Values) (out map[string]string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("rendering panicked: %v", p)
+		}
+	}()
+	return engine.Render(ch, vals)
+}
+
+// values merges --helm-values files in order, then --helm-set.
+func (h *Handler) values() (map[string]any, error) {
+	base := map[string]any{}
+	for _, f := range h.opts.ValueFiles {
+		v, err := chartutil.ReadValuesFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--helm-values %s: %v", f, err)
+		}
+		base = chartutil.MergeTables(v.AsMap(), base)
+	}
+	for _, s := range h.opts.Set {
+		if err := strvals.ParseInto(s, base); err != nil {
+			return nil, fmt.Errorf("--helm-set %q: %v", s, err)
+		}
+	}
+	return base, nil
+}
+
+func isManifest(name string) bool {
+	base := filepath.Base(name)
+	if strings.HasPrefix(base, "_") || strings.HasSuffix(name, "NOTES.txt") {
+		return false
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json", ".tpl", "":
+		return true
+	}
+	return false
+}
+
+// templatePath maps a rendered name ("mychart/templates/x.yaml",
+// "mychart/charts/sub/templates/y.yaml") to the file on disk.
+func (h *Handler) templatePath(chartDir string, ch *chart.Chart, name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, ch.Name()+"/")
+	if !ok {
+		return "", false
+	}
+	p := filepath.Join(chartDir, filepath.FromSlash(rest))
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		return "", false // e.g. inside a packaged subchart
+	}
+	return p, true
+}
+
+// tmplErrRe finds "chart/templates/x.yaml:12" in Helm's template errors
+// ("template: c/templates/x.yaml:12:4: executing …", "parse error at
+// (c/templates/x.yaml:5): …").
+var tmplErrRe = regexp.MustCompile(`([A-Za-z0-9_.\-/]+\.(?:yaml|yml|tpl|txt|json)):(\d+)`)
+
+func (h *Handler) templateError(chartPath string, ch *chart.Chart, err error) (file string, line int, msg string) {
+	msg = err.Error()
+	m := tmplErrRe.FindStringSubmatch(msg)
+	if m == nil {
+		return "", 0, msg
+	}
+	line, _ = strconv.Atoi(m[2])
+	if h.MatchFile(chartPath) {
+		return h.rel(chartPath) + "#" + m[1], line, msg
+	}
+	if p, ok := h.templatePath(chartPath, ch, m[1]); ok {
+		return h.rel(p), line, msg
+	}
+	return "", 0, msg
+}
+
+func (h *Handler) rel(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	if r, err := filepath.Rel(h.opts.BaseDir, abs); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}
+
+// AddRendered parses rendered YAML into g. Objects get src as their source;
+// when the template text is known, the line is that of the matching
+// document in the template (rendered lines mean nothing to a reader), else
+// no line. Kustomize reuses it.
+func AddRendered(rendered []byte, src graph.Source, tmpl []byte, defaultNamespace string, g *graph.Graph) {
+	tmp := graph.New()
+	manifest.ParseInto(rendered, graph.Source{Kind: src.Kind, File: src.File}, defaultNamespace, tmp)
+	nodes := tmp.Nodes()
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Source.Line < nodes[j].Source.Line })
+	docs := templateDocs(tmpl)
+	for i, n := range nodes {
+		kind, _, _ := graph.K8sMeta(n)
+		s := src
+		s.Line = docs.lineFor(i, len(nodes), kind)
+		n.Source = s
+		g.AddNode(n)
+	}
+	for _, e := range tmp.Errors() {
+		e.Source = src
+		e.Message = "rendered output: " + e.Message
+		g.AddError(e)
+	}
+}
+
+// tmplDoc is one "---"-separated document of a template file.
+type tmplDoc struct {
+	line int    // of its apiVersion/kind line, or first content line
+	kind string // literal kind, when not templated
+}
+
+type tmplDocs []tmplDoc
+
+var kindRe = regexp.MustCompile(`^kind:\s*["']?([A-Za-z0-9]+)["']?\s*(#.*)?$`)
+
+func templateDocs(tmpl []byte) tmplDocs {
+	if len(tmpl) == 0 {
+		return nil
+	}
+	var docs tmplDocs
+	cur := tmplDoc{}
+	flush := func() {
+		if cur.line > 0 {
+			docs = append(docs, cur)
+		}
+		cur = tmplDoc{}
+	}
+	for i, l := range strings.Split(string(tmpl), "\n") {
+		l = strings.TrimRight(l, "\r")
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "---"):
+			flush()
+		case t == "" || strings.HasPrefix(t, "#") || strings.HasPrefix(t, "{{"):
+		case strings.HasPrefix(l, "apiVersion:") || strings.HasPrefix(l, "kind:"):
+			if cur.line == 0 {
+				cur.line = i + 1
+			}
+			if m := kindRe.FindStringSubmatch(l); m != nil {
+				cur.kind = m[1]
+			}
+		default:
+			if cur.line == 0 && l[0] != ' ' {
+				cur.line = i + 1
+			}
+		}
+	}
+	flush()
+	return docs
+}
+
+// lineFor picks the template line of the i-th of n rendered objects: by
+// position when the template has one document per object, else the first
+// document of the same literal kind, else the first document.
+func (d tmplDocs) lineFor(i, n int, kind string) int {
+	if len(d) == 0 {
+		return 0
+	}
+	if len(d) == n {
+		return d[i].line
+	}
+	for _, doc := range d {
+		if doc.kind == kind {
+			return doc.line
+		}
+	}
+	return d[0].line
+}

@@ -1,0 +1,216 @@
+package kube_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+
+	"github.com/kscan-io/kscan/collectors/kube"
+	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/testenv"
+)
+
+// The live benchmark (hack/bench.d/live.sh): a cluster of ~20,000 objects,
+// kscan's collection against the baseline of listing the same resources as
+// `kubectl get <types> -A -o json` does — one type after another, GET
+// ?limit=500 pages of JSON, each page decoded. There is no kubectl on the
+// test machines, so the baseline is that request sequence made directly.
+
+var benchTypes = []string{
+	"/api/v1/namespaces", "/api/v1/nodes", "/api/v1/pods", "/api/v1/services", "/api/v1/serviceaccounts",
+	"/api/v1/replicationcontrollers", "/api/v1/secrets",
+	"/apis/apps/v1/deployments", "/apis/apps/v1/statefulsets", "/apis/apps/v1/daemonsets", "/apis/apps/v1/replicasets",
+	"/apis/batch/v1/jobs", "/apis/batch/v1/cronjobs",
+	"/apis/networking.k8s.io/v1/ingresses", "/apis/networking.k8s.io/v1/networkpolicies",
+	"/apis/rbac.authorization.k8s.io/v1/roles", "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+	"/apis/rbac.authorization.k8s.io/v1/clusterroles", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+}
+
+var benchOnce sync.Once
+
+// populate creates n objects across 50 namespaces: Pods, Deployments,
+// Services, ServiceAccounts, RoleBindings, Secrets and NetworkPolicies.
+func populate(b *testing.B, cfg *rest.Config, n int) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 2000, 4000
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ctx := context.Background()
+	const namespaces = 50
+	for i := 0; i < namespaces; i++ {
+		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + strconv.Itoa(i)}}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			b.Fatal(err)
+		}
+	}
+	podSpec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "ghcr.io/acme/app:1.0",
+		Ports:     []corev1.ContainerPort{{ContainerPort: 8080}},
+		Resources: corev1.ResourceRequirements{}, Env: []corev1.EnvVar{{Name: "MODE", Value: "bench"}}}}}
+	labels := map[string]string{"app": "bench"}
+	jobs := make(chan int)
+	var created atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				ns := "bench-" + strconv.Itoa(i%namespaces)
+				name := "o" + strconv.Itoa(i)
+				meta := metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
+				var err error
+				switch i % 10 {
+				case 0, 1, 2:
+					_, err = cs.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{ObjectMeta: meta, Spec: podSpec}, metav1.CreateOptions{})
+				case 3, 4:
+					_, err = cs.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Replicas: ptr.To(int32(2)),
+						Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: podSpec}}}, metav1.CreateOptions{})
+				case 5:
+					// Headless: the test API server has a /24 service range.
+					_, err = cs.CoreV1().Services(ns).Create(ctx, &corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: labels, Ports: []corev1.ServicePort{{Port: 80}}}}, metav1.CreateOptions{})
+				case 6:
+					_, err = cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: meta}, metav1.CreateOptions{})
+				case 7:
+					_, err = cs.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: meta, RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "view"},
+						Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: ns}}}, metav1.CreateOptions{})
+				case 8:
+					_, err = cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: meta, StringData: map[string]string{"k": name}}, metav1.CreateOptions{})
+				case 9:
+					_, err = cs.NetworkingV1().NetworkPolicies(ns).Create(ctx, &networkingv1.NetworkPolicy{ObjectMeta: meta, Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: labels}}}, metav1.CreateOptions{})
+				}
+				if err != nil && !apierrors.IsAlreadyExists(err) {
+					firstErr.CompareAndSwap(nil, err)
+				}
+				created.Add(1)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// rawList is the baseline: what kubectl get -A -o json requests, type by
+// type, each page decoded as JSON.
+func rawList(cfg *rest.Config) (int, error) {
+	rt, err := rest.TransportFor(cfg)
+	if err != nil {
+		return 0, err
+	}
+	client := &http.Client{Transport: rt, Timeout: time.Minute}
+	total := 0
+	for _, p := range benchTypes {
+		cont := ""
+		for {
+			url := cfg.Host + p + "?limit=500"
+			if cont != "" {
+				url += "&continue=" + cont
+			}
+			resp, err := client.Get(url)
+			if err != nil {
+				return 0, err
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				return 0, err
+			}
+			if resp.StatusCode != 200 {
+				return 0, fmt.Errorf("%s: %s", p, resp.Status)
+			}
+			var l struct {
+				Metadata struct {
+					Continue string `json:"continue"`
+				} `json:"metadata"`
+				Items []map[string]any `json:"items"`
+			}
+			if err := json.Unmarshal(body, &l); err != nil {
+				return 0, err
+			}
+			total += len(l.Items)
+			if l.Metadata.Continue == "" {
+				break
+			}
+			cont = l.Metadata.Continue
+		}
+	}
+	return total, nil
+}
+
+func benchObjects() int {
+	if s := os.Getenv("KSCAN_BENCH_OBJECTS"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil {
+			return n
+		}
+	}
+	return 20000
+}
+
+// BenchmarkLive reports, per sub-benchmark, the time of one full pass and
+// the objects it read; the API server's startup time is reported too.
+func BenchmarkLive(b *testing.B) {
+	srv := testenv.APIServerFor(b)
+	cfg := rest.CopyConfig(srv.Config)
+	cfg.QPS, cfg.Burst = kube.DefaultQPS, kube.DefaultBurst
+	benchOnce.Do(func() {
+		start := time.Now()
+		populate(b, srv.Config, benchObjects())
+		b.Logf("created %d objects in %s; API server started in %s", benchObjects(), time.Since(start).Round(time.Millisecond), srv.StartupTime.Round(time.Millisecond))
+	})
+	b.Run("raw-list", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			n, err := rawList(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(n), "objects")
+		}
+		b.ReportMetric(srv.StartupTime.Seconds(), "apiserver-startup-s")
+	})
+	for _, c := range []struct {
+		name        string
+		concurrency int
+	}{{"kscan-collect", 0}, {"kscan-collect-sequential", 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				g := graph.New()
+				if err := kube.Collect(context.Background(), kube.Options{Clusters: []kube.Cluster{{Name: "bench", Config: cfg}}, Concurrency: c.concurrency}, g); err != nil {
+					b.Fatal(err)
+				}
+				if g.Incomplete() {
+					b.Fatal(g.Errors())
+				}
+				b.ReportMetric(float64(g.Len()), "objects")
+			}
+		})
+	}
+	b.Run("kscan-scan", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			res := scanLive(b, kube.Options{Clusters: []kube.Cluster{{Name: "bench", Config: cfg}}})
+			b.ReportMetric(float64(len(res.Report.Findings)), "findings")
+		}
+	})
+}

@@ -1,0 +1,303 @@
+// Package frameworks is the catalogue of the compliance frameworks kscan
+// maps its rules to (CIS Kubernetes Benchmark, NSA/CISA hardening guidance,
+// Pod Security Standards, CIS AWS Foundations), shipped as data: one YAML
+// file per framework listing every control, covered by kscan or not. Rules
+// name the controls they implement in METADATA custom.frameworks; this
+// package joins the two.
+package frameworks
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/scan"
+)
+
+//go:embed *.yaml
+var catalogueFS embed.FS
+
+// Control is one requirement of a framework.
+type Control struct {
+	ID      string `yaml:"id"`
+	Title   string `yaml:"title"`
+	Section string `yaml:"section,omitempty"`
+}
+
+// Framework is one catalogue file.
+type Framework struct {
+	ID      string `yaml:"id"`
+	Title   string `yaml:"title"`
+	Version string `yaml:"version"`
+	URL     string `yaml:"url"`
+	// Keys are METADATA custom.frameworks keys that name this framework's
+	// controls for any rule.
+	Keys []string `yaml:"keys"`
+	// DomainKeys are keys that name this framework only for rules of the
+	// given domains (the part of the id before "/"), for ambiguous keys
+	// such as "cis".
+	DomainKeys map[string][]string `yaml:"domainKeys"`
+	Controls   []Control           `yaml:"controls"`
+}
+
+// All returns every framework, sorted by id.
+func All() ([]*Framework, error) {
+	entries, err := catalogueFS.ReadDir(".")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Framework
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		data, err := catalogueFS.ReadFile(e.Name())
+		if err != nil {
+			return nil, err
+		}
+		var fw Framework
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&fw); err != nil {
+			return nil, fmt.Errorf("framework catalogue %s: %v", e.Name(), err)
+		}
+		if fw.ID == "" || len(fw.Controls) == 0 {
+			return nil, fmt.Errorf("framework catalogue %s: id and controls are required", e.Name())
+		}
+		out = append(out, &fw)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// IDs lists the framework ids.
+func IDs() []string {
+	all, _ := All()
+	ids := make([]string, 0, len(all))
+	for _, fw := range all {
+		ids = append(ids, fw.ID)
+	}
+	return ids
+}
+
+// Get returns one framework by id.
+func Get(id string) (*Framework, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	for _, fw := range all {
+		if fw.ID == id {
+			return fw, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown framework %q (want one of %s)", id, strings.Join(IDs(), ", "))
+}
+
+// values returns the control ids rule r names for this framework.
+func (fw *Framework) values(r finding.Rule) []string {
+	var out []string
+	for _, k := range fw.Keys {
+		out = append(out, r.Frameworks[k]...)
+	}
+	domain, _, _ := strings.Cut(r.ID, "/")
+	for k, domains := range fw.DomainKeys {
+		for _, d := range domains {
+			if d == domain {
+				out = append(out, r.Frameworks[k]...)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// RuleControls lists the controls of this framework that r implements, in
+// catalogue order.
+func (fw *Framework) RuleControls(r finding.Rule) []Control {
+	vals := map[string]bool{}
+	for _, v := range fw.values(r) {
+		vals[v] = true
+	}
+	var out []Control
+	for _, c := range fw.Controls {
+		if vals[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Unknown lists, per rule, the values it gives under this framework's keys
+// that no framework reading those keys knows (a typo, or a catalogue that
+// needs a new control). Values of a sibling framework sharing the key
+// (pss-baseline and pss-restricted) are known.
+func (fw *Framework) Unknown(rules []finding.Rule) map[string][]string {
+	all, err := All()
+	if err != nil {
+		all = []*Framework{fw}
+	}
+	known := map[string]bool{}
+	for _, other := range all {
+		for _, c := range other.Controls {
+			known[other.ID+"\x00"+c.ID] = true
+		}
+	}
+	out := map[string][]string{}
+	for _, r := range rules {
+		for _, v := range fw.values(r) {
+			ok := false
+			for _, other := range all {
+				if known[other.ID+"\x00"+v] && other.sharesKeys(fw, r) {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				out[r.ID] = append(out[r.ID], v)
+			}
+		}
+	}
+	return out
+}
+
+// sharesKeys reports whether other reads rule r under a key fw reads too.
+func (fw *Framework) sharesKeys(other *Framework, r finding.Rule) bool {
+	mine := fw.keysFor(r)
+	for k := range other.keysFor(r) {
+		if mine[k] {
+			return true
+		}
+	}
+	return false
+}
+
+func (fw *Framework) keysFor(r finding.Rule) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range fw.Keys {
+		out[k] = true
+	}
+	domain, _, _ := strings.Cut(r.ID, "/")
+	for k, domains := range fw.DomainKeys {
+		for _, d := range domains {
+			if d == domain {
+				out[k] = true
+			}
+		}
+	}
+	return out
+}
+
+// Covers reports whether r implements at least one control.
+func (fw *Framework) Covers(r finding.Rule) bool { return len(fw.RuleControls(r)) > 0 }
+
+// Control statuses.
+const (
+	StatusPass       = "pass"
+	StatusFail       = "fail"
+	StatusNotCovered = "not covered"
+	StatusCovered    = "covered"
+)
+
+// ControlStatus is one control with the rules that implement it and, after
+// a scan, its result.
+type ControlStatus struct {
+	Control
+	Rules      []string
+	Status     string
+	Findings   int // active findings
+	Suppressed int
+}
+
+// Coverage lists every control with the rules that implement it (status
+// covered or not covered).
+func (fw *Framework) Coverage(rules []finding.Rule) []ControlStatus {
+	by := map[string][]string{}
+	for _, r := range rules {
+		for _, c := range fw.RuleControls(r) {
+			by[c.ID] = append(by[c.ID], r.ID)
+		}
+	}
+	out := make([]ControlStatus, 0, len(fw.Controls))
+	for _, c := range fw.Controls {
+		st := ControlStatus{Control: c, Rules: by[c.ID], Status: StatusNotCovered}
+		sort.Strings(st.Rules)
+		if len(st.Rules) > 0 {
+			st.Status = StatusCovered
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Evaluate gives each control pass or fail from a finished report: fail
+// when a rule implementing it has an active (not suppressed) finding.
+func (fw *Framework) Evaluate(r *finding.Report) []ControlStatus {
+	out := fw.Coverage(r.Rules)
+	active := map[string]int{}
+	supp := map[string]int{}
+	for _, f := range r.Findings {
+		if f.Suppression != nil {
+			supp[f.RuleID]++
+		} else {
+			active[f.RuleID]++
+		}
+	}
+	for i := range out {
+		if out[i].Status == StatusNotCovered {
+			continue
+		}
+		for _, id := range out[i].Rules {
+			out[i].Findings += active[id]
+			out[i].Suppressed += supp[id]
+		}
+		out[i].Status = StatusPass
+		if out[i].Findings > 0 {
+			out[i].Status = StatusFail
+		}
+	}
+	return out
+}
+
+// Filter is a scan.PostProcessor that keeps only the rules of a framework,
+// their findings and their notifications (`kscan scan --framework`).
+type Filter struct{ FW *Framework }
+
+var _ scan.PostProcessor = Filter{}
+
+// Name implements scan.PostProcessor.
+func (Filter) Name() string { return "framework" }
+
+// Process implements scan.PostProcessor.
+func (f Filter) Process(_ context.Context, _ *graph.Graph, r *finding.Report) error {
+	keep := map[string]bool{}
+	var rules []finding.Rule
+	for _, rule := range r.Rules {
+		if f.FW.Covers(rule) {
+			keep[rule.ID] = true
+			rules = append(rules, rule)
+		}
+	}
+	r.Rules = rules
+	fs := r.Findings[:0]
+	for _, x := range r.Findings {
+		if keep[x.RuleID] {
+			fs = append(fs, x)
+		}
+	}
+	r.Findings = fs
+	ns := r.Notifications[:0]
+	for _, n := range r.Notifications {
+		if n.RuleID == "" || keep[n.RuleID] {
+			ns = append(ns, n)
+		}
+	}
+	r.Notifications = ns
+	return nil
+}

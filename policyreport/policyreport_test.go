@@ -1,0 +1,486 @@
+package policyreport_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+
+	"github.com/kscan-io/kscan/collectors/kube"
+	"github.com/kscan-io/kscan/collectors/kube/kubetest"
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/testenv"
+	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policyreport"
+	"github.com/kscan-io/kscan/scan"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopAll()
+	os.Exit(code)
+}
+
+const secretValue = "s3cr3t-value-never-in-memory"
+
+var (
+	setupOnce sync.Once
+	engine    *policies.Engine
+)
+
+// setup applies the fixtures, a Secret with data, and kscan's own deploy/
+// (CRDs and base) exactly as shipped.
+func setup(t *testing.T) *testenv.APIServer {
+	t.Helper()
+	srv := testenv.APIServerFor(t)
+	setupOnce.Do(func() {
+		var err error
+		if engine, err = policies.Load(context.Background(), policies.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		kubetest.ApplyFiles(t, srv.Config, "../testdata/demo", "../testdata/live")
+		cs := kubernetes.NewForConfigOrDie(srv.Config)
+		_, err = cs.CoreV1().Secrets("shop").Create(context.Background(), &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "payments-db", Namespace: "shop"},
+			StringData: map[string]string{"password": secretValue},
+		}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		a, err := kubetest.NewApplier(srv.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, dir := range []string{"../deploy/crds", "../deploy/base"} {
+			objs, err := kubetest.Kustomize(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Apply(ctx, objs, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	return srv
+}
+
+// recorder logs every request the scanner's client makes and the bodies it
+// receives, to prove on the wire that Secrets are only ever requested as
+// metadata.
+type recorder struct {
+	mu       sync.Mutex
+	secrets  []string // Accept headers of requests for secrets
+	bodies   bytes.Buffer
+	requests int
+}
+
+func (r *recorder) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(req *http.Request) (*http.Response, error) {
+		resp, err := rt.RoundTrip(req)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.requests++
+		if strings.Contains(req.URL.Path, "/secrets") {
+			r.secrets = append(r.secrets, req.Method+" "+req.URL.Path+" Accept: "+req.Header.Get("Accept"))
+		}
+		if err == nil && resp.Body != nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			r.bodies.Write(body)
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		return resp, err
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// scanAs runs the CronJob's scan (kscan scan --in-cluster --report
+// policyreport --kube-skip-custom-resources) with the given credentials.
+func scanAs(t *testing.T, cfg *rest.Config, opts policyreport.Options) *scan.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	clusters := []kube.Cluster{{Name: "in-cluster", Config: cfg}}
+	opts.Cluster = "in-cluster"
+	res, err := scan.Run(ctx, scan.Options{
+		Engine: engine,
+		Collectors: []scan.Collector{scan.CollectorFunc{N: "cluster", F: func(ctx context.Context, g *graph.Graph) error {
+			return kube.Collect(ctx, kube.Options{Clusters: clusters, SkipCustomResources: true}, g)
+		}}},
+		PostProcessors: []scan.PostProcessor{&policyreport.Processor{Config: cfg, Options: opts}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Report.Notifications {
+		if n.Level == "error" {
+			t.Errorf("scan error: %s %s", n.Resource, n.Message)
+		}
+	}
+	return res
+}
+
+// expected counts one result per (rule, resource) of the cluster's
+// findings, per namespace ("" for cluster-scoped).
+func expected(res *scan.Result) map[string]int {
+	byID := map[string]*graph.Node{}
+	for _, n := range res.Graph.Nodes() {
+		byID[n.ID] = n
+	}
+	seen := map[[2]string]bool{}
+	out := map[string]int{}
+	for _, f := range res.Report.Findings {
+		n := byID[f.Resource]
+		if n == nil || !graph.IsK8s(n) || seen[[2]string{f.RuleID, f.Resource}] {
+			continue
+		}
+		seen[[2]string{f.RuleID, f.Resource}] = true
+		_, ns, _ := graph.K8sMeta(n)
+		out[ns]++
+	}
+	return out
+}
+
+func listReports(t *testing.T, cfg *rest.Config, k policyreport.Kinds) map[string]*unstructured.Unstructured {
+	t.Helper()
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	out := map[string]*unstructured.Unstructured{}
+	for _, res := range []struct {
+		gvr     any
+		cluster bool
+	}{{k.Resource, false}, {k.ClusterRes, true}} {
+		_ = res
+	}
+	l, err := dyn.Resource(k.Resource).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range l.Items {
+		out[l.Items[i].GetNamespace()] = &l.Items[i]
+		if l.Items[i].GetName() != policyreport.ReportName {
+			t.Errorf("unexpected report %s/%s", l.Items[i].GetNamespace(), l.Items[i].GetName())
+		}
+	}
+	cl, err := dyn.Resource(k.ClusterRes).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cl.Items) > 1 {
+		t.Errorf("%d cluster reports", len(cl.Items))
+	}
+	for i := range cl.Items {
+		out[""] = &cl.Items[i]
+	}
+	return out
+}
+
+func checkReports(t *testing.T, got map[string]*unstructured.Unstructured, want map[string]int, k policyreport.Kinds) {
+	t.Helper()
+	var gotNS, wantNS []string
+	for ns := range got {
+		gotNS = append(gotNS, ns)
+	}
+	for ns := range want {
+		wantNS = append(wantNS, ns)
+	}
+	sort.Strings(gotNS)
+	sort.Strings(wantNS)
+	if strings.Join(gotNS, ",") != strings.Join(wantNS, ",") {
+		t.Fatalf("reports in namespaces %q, want %q", gotNS, wantNS)
+	}
+	for ns, r := range got {
+		results, _, _ := unstructured.NestedSlice(r.Object, "results")
+		fail, _, _ := unstructured.NestedInt64(r.Object, "summary", "fail")
+		skip, _, _ := unstructured.NestedInt64(r.Object, "summary", "skip")
+		if len(results) != want[ns] || int(fail+skip) != want[ns] {
+			t.Errorf("%s %q: %d results, summary fail %d skip %d; want %d", r.GetKind(), ns, len(results), fail, skip, want[ns])
+		}
+		if r.GetLabels()[policyreport.LabelManagedBy] != policyreport.ManagedBy {
+			t.Errorf("%s %q not labelled: %v", r.GetKind(), ns, r.GetLabels())
+		}
+		if (ns == "" && r.GetKind() != k.ClusterKind) || (ns != "" && r.GetKind() != k.Kind) {
+			t.Errorf("kind %s in %q", r.GetKind(), ns)
+		}
+		for _, it := range results {
+			m := it.(map[string]any)
+			if m["source"] != "kscan" || m["result"] == nil || m["severity"] == nil || m["category"] == nil || m["message"] == "" {
+				t.Errorf("incomplete result %v", m)
+			}
+			refs, _ := m["resources"].([]any)
+			if len(refs) != 1 {
+				t.Errorf("result without resource: %v", m)
+				continue
+			}
+			ref := refs[0].(map[string]any)
+			if ref["namespace"] != nil && ref["namespace"] != ns || ref["apiVersion"] == "" || ref["kind"] == "" {
+				t.Errorf("bad resource ref %v in %q", ref, ns)
+			}
+		}
+	}
+}
+
+// The CronJob's ServiceAccount, with exactly the permissions of deploy/,
+// reads what the scan needs, never gets Secret data, and writes one report
+// per namespace with the right counts; a second run updates them in place;
+// results and reports that no longer apply are removed.
+func TestCronJobServiceAccountWritesReports(t *testing.T) {
+	srv := setup(t)
+	sa := kubetest.ServiceAccountConfig(t, srv.Config, "kscan", "kscan")
+	rec := &recorder{}
+	cfg := rest.CopyConfig(sa)
+	cfg.WrapTransport = rec.wrap
+	kinds, _ := policyreport.KindsOf(policyreport.APIPolicyReport)
+
+	res := scanAs(t, cfg, policyreport.Options{SnapshotNamespace: "kscan"})
+	for _, e := range res.Graph.Errors() {
+		t.Errorf("the ServiceAccount could not read everything: %v", e)
+	}
+	if nodeCount(res.Graph, "k8s:core/Secret") == 0 || nodeCount(res.Graph, "k8s:apps/Deployment") == 0 {
+		t.Fatal("Secrets or Deployments not collected")
+	}
+	// On the wire: every Secret request asked for metadata only, and no
+	// response carried the value (plain or base64).
+	if len(rec.secrets) == 0 {
+		t.Fatal("no request for secrets recorded")
+	}
+	for _, s := range rec.secrets {
+		if !strings.HasPrefix(s, "GET ") || !strings.Contains(s, "as=PartialObjectMetadataList") {
+			t.Errorf("secrets requested without metadata-only Accept: %s", s)
+		}
+	}
+	b64 := base64.StdEncoding.EncodeToString([]byte(secretValue))
+	if body := rec.bodies.String(); strings.Contains(body, secretValue) || strings.Contains(body, b64) {
+		t.Error("a response to the scanner carried the Secret's value")
+	}
+	// The RBAC of deploy/ itself: the ServiceAccount may not get a Secret.
+	_, err := kubernetes.NewForConfigOrDie(sa).CoreV1().Secrets("shop").Get(context.Background(), "payments-db", metav1.GetOptions{})
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("get secret as the kscan ServiceAccount: %v, want forbidden", err)
+	}
+
+	want := expected(res)
+	if want["shop"] == 0 || want[""] == 0 {
+		t.Fatalf("fixtures give no namespaced or no cluster findings: %v", want)
+	}
+	first := listReports(t, srv.Config, kinds)
+	checkReports(t, first, want, kinds)
+
+	// The snapshot for the next run.
+	data, format, err := policyreport.ReadSnapshot(context.Background(), srv.Config, "kscan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if format != policyreport.DefaultFormat {
+		t.Errorf("snapshot format %q", format)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []graph.Node
+	if err := json.NewDecoder(zr).Decode(&nodes); err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) < 20 {
+		t.Errorf("snapshot holds %d nodes", len(nodes))
+	}
+	raw, _ := json.Marshal(nodes)
+	if strings.Contains(string(raw), secretValue) {
+		t.Error("the snapshot holds the Secret's value")
+	}
+
+	// Second run: same objects, updated in place.
+	scanAs(t, cfg, policyreport.Options{SnapshotNamespace: "kscan"})
+	second := listReports(t, srv.Config, kinds)
+	checkReports(t, second, want, kinds)
+	for ns, r := range second {
+		if r.GetUID() != first[ns].GetUID() {
+			t.Errorf("report %q was recreated, not updated", ns)
+		}
+	}
+
+	// Fix things: remove the payments Deployment (its results go) and
+	// everything in namespace batch (its report goes).
+	cs := kubernetes.NewForConfigOrDie(srv.Config)
+	ctx := context.Background()
+	// Background propagation: no orphan finalizer, which only a
+	// controller-manager (absent here) would remove.
+	bg := metav1.DeleteOptions{PropagationPolicy: ptr.To(metav1.DeletePropagationBackground)}
+	must(t, cs.AppsV1().Deployments("shop").Delete(ctx, "payments-api", bg))
+	must(t, cs.BatchV1().CronJobs("batch").Delete(ctx, "report", bg))
+	must(t, cs.BatchV1().Jobs("batch").Delete(ctx, "migrate", bg))
+	res3 := scanAs(t, cfg, policyreport.Options{SnapshotNamespace: "kscan"})
+	want3 := expected(res3)
+	if _, ok := want3["batch"]; ok {
+		for _, f := range res3.Report.Findings {
+			if strings.HasPrefix(f.Resource, "batch/") {
+				t.Logf("%s %s", f.RuleID, f.Resource)
+			}
+		}
+		t.Fatalf("namespace batch still has findings: %v", want3)
+	}
+	third := listReports(t, srv.Config, kinds)
+	checkReports(t, third, want3, kinds)
+	if strings.Contains(toJSON(t, third["shop"]), "payments-api") {
+		t.Error("results of the deleted Deployment are still in the shop report")
+	}
+}
+
+// --report-api openreports writes Report/ClusterReport; a cap on results is
+// applied and reported.
+func TestOpenReportsAndCap(t *testing.T) {
+	srv := setup(t)
+	cfg := kubetest.ServiceAccountConfig(t, srv.Config, "kscan", "kscan")
+	kinds, _ := policyreport.KindsOf(policyreport.APIOpenReports)
+	res := scanAs(t, cfg, policyreport.Options{API: policyreport.APIOpenReports, MaxResults: 1})
+	want := expected(res)
+	got := listReports(t, srv.Config, kinds)
+	capped := map[string]int{}
+	for ns, n := range want {
+		if n > 1 {
+			capped[ns] = n - 1
+			want[ns] = 1
+		}
+	}
+	checkReports(t, got, want, kinds)
+	if len(capped) == 0 {
+		t.Fatal("no report was capped: the test proves nothing")
+	}
+	for ns, dropped := range capped {
+		if a := got[ns].GetAnnotations()[policyreport.AnnotationDropped]; a != strconv.Itoa(dropped) {
+			t.Errorf("report %q: dropped annotation %q, want %d", ns, a, dropped)
+		}
+	}
+	warned := 0
+	for _, n := range res.Report.Notifications {
+		if n.Level == "warning" && strings.Contains(n.Message, "more were dropped") {
+			warned++
+		}
+	}
+	if warned != len(capped) {
+		t.Errorf("%d cap warnings, want %d", warned, len(capped))
+	}
+}
+
+// deploy/ passes a server-side dry-run apply, and kscan's own rules pass on
+// it at the default gate.
+func TestDeployManifests(t *testing.T) {
+	srv := setup(t)
+	a, err := kubetest.NewApplier(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var all []*unstructured.Unstructured
+	for _, dir := range []string{"../deploy/crds", "../deploy/base"} {
+		objs, err := kubetest.Kustomize(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Apply(ctx, objs, true); err != nil {
+			t.Fatalf("server-side dry-run of %s: %v", dir, err)
+		}
+		all = append(all, objs...)
+	}
+	kinds := map[string]bool{}
+	for _, o := range all {
+		kinds[o.GetKind()] = true
+	}
+	for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "CronJob", "CustomResourceDefinition"} {
+		if !kinds[k] {
+			t.Errorf("deploy/ has no %s", k)
+		}
+	}
+	// Scan the rendered base as files.
+	g := graph.New()
+	for _, o := range all {
+		if o.GetKind() == "CustomResourceDefinition" {
+			continue
+		}
+		g.AddNode(graph.NewK8sNode(o.DeepCopy().Object, graph.Source{Kind: graph.SourceFile, File: "deploy/base"}, ""))
+	}
+	rules, err := scan.SelectRules(engine.Rules(), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := scan.Evaluate(ctx, engine, g, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		waived := map[string]bool{"rbac/secrets-read": true, "k8s/sa-token-automount": true}
+		switch {
+		case waived[f.RuleID]:
+			// Waived in deploy/ with kscan.io/ignore and a reason (checked below).
+		case f.RuleID == "k8s/image-not-pinned":
+			// Pinned by the user with the digest make image prints.
+		default:
+			t.Errorf("kscan's own deploy/ fails %s (%s): %s", f.RuleID, f.Severity, f.Message)
+		}
+		if finding.AtLeast(f.Severity, finding.High) && !waived[f.RuleID] {
+			t.Errorf("deploy/ would fail the default gate: %s", f.RuleID)
+		}
+	}
+	// The waivers are in the manifests, with reasons.
+	for _, o := range all {
+		ann := o.GetAnnotations()
+		if o.GetKind() == "CronJob" {
+			ann, _, _ = unstructured.NestedStringMap(o.Object, "spec", "jobTemplate", "spec", "template", "metadata", "annotations")
+		}
+		if ann["kscan.io/ignore"] != "" && ann["kscan.io/ignore-reason"] == "" {
+			t.Errorf("%s %s waives %s without a reason", o.GetKind(), o.GetName(), ann["kscan.io/ignore"])
+		}
+	}
+}
+
+func nodeCount(g *graph.Graph, typ string) int {
+	n := 0
+	for _, x := range g.Nodes() {
+		if x.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func toJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

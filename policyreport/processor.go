@@ -1,0 +1,67 @@
+package policyreport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
+)
+
+// Processor writes the reports (and the graph snapshot) at the end of a
+// scan; it is a scan.PostProcessor. Caps and a snapshot that could not be
+// stored are warnings in the report; a report that could not be written is
+// an error (exit 2).
+type Processor struct {
+	Config  *rest.Config
+	Options Options
+}
+
+func (p *Processor) Name() string { return "policyreport" }
+
+func (p *Processor) Process(ctx context.Context, g *graph.Graph, rep *finding.Report) error {
+	b, err := Build(g, rep, p.Options)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(b.Capped))
+	for n := range b.Capped {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	max := p.Options.MaxResults
+	if max <= 0 {
+		max = DefaultMaxResults
+	}
+	for _, n := range names {
+		rep.Notifications = append(rep.Notifications, finding.Notification{Level: "warning",
+			Message: fmt.Sprintf("report %s holds the first %d results by severity; %d more were dropped (--report-max-results; annotation %s)", n, max, b.Capped[n], AnnotationDropped)})
+	}
+	if err := Write(ctx, p.Config, b); err != nil {
+		return err
+	}
+	if p.Options.SnapshotNamespace == "" {
+		return nil
+	}
+	snap := p.Options.Snapshot
+	if snap == nil {
+		snap = DefaultSnapshot
+	}
+	data, format, err := snap(g, p.Options.Cluster)
+	if err != nil {
+		return fmt.Errorf("encoding graph snapshot: %w", err)
+	}
+	if err := WriteSnapshot(ctx, p.Config, p.Options.SnapshotNamespace, data, format); err != nil {
+		var big ErrSnapshotTooLarge
+		if errors.As(err, &big) {
+			rep.Notifications = append(rep.Notifications, finding.Notification{Level: "warning", Message: err.Error()})
+			return nil
+		}
+		return err
+	}
+	return nil
+}

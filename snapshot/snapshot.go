@@ -1,0 +1,230 @@
+// Package snapshot writes and reads a scanned graph (every source: files,
+// live cluster, Pulumi state, IAM, registries) as one versioned, gzip
+// compressed file, so that a later scan can compare with it: `kscan
+// snapshot --output FILE`, then `kscan scan --baseline FILE`.
+//
+// The format is gzip-compressed JSON:
+//
+//	{"kscanSnapshot": 1, "tool": "kscan", "toolVersion": "…",
+//	 "nodes": [graph.Node…], "edges": [graph.Edge…], "errors": [graph.InputError…]}
+//
+// "kscanSnapshot" comes first and is the format version; a reader refuses a
+// newer one. Nodes, edges and errors are sorted, so the same graph gives the
+// same bytes. Secret values are never written: the data and stringData of a
+// Kubernetes Secret keep their keys with empty values.
+package snapshot
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/kscan-io/kscan/graph"
+)
+
+// Version is the format version this package writes and the newest it
+// reads.
+const Version = 1
+
+// MaxSize bounds the decompressed size Read accepts.
+const MaxSize = 1 << 30
+
+// magic is how the decompressed content starts.
+var magic = []byte(`{"kscanSnapshot":`)
+
+type file struct {
+	Version     int                `json:"kscanSnapshot"`
+	Tool        string             `json:"tool"`
+	ToolVersion string             `json:"toolVersion,omitempty"`
+	Nodes       []*graph.Node      `json:"nodes"`
+	Edges       []graph.Edge       `json:"edges"`
+	Errors      []graph.InputError `json:"errors"`
+}
+
+// Options for WriteWith.
+type Options struct {
+	ToolVersion string
+}
+
+// Write writes g as a snapshot.
+func Write(w io.Writer, g *graph.Graph) error { return WriteWith(w, g, Options{}) }
+
+// WriteWith writes g as a snapshot, recording the kscan version.
+func WriteWith(w io.Writer, g *graph.Graph, opts Options) error {
+	f := file{Version: Version, Tool: "kscan", ToolVersion: opts.ToolVersion, Edges: g.Edges(), Errors: g.Errors()}
+	for _, n := range g.Nodes() {
+		f.Nodes = append(f.Nodes, redact(n))
+	}
+	if f.Nodes == nil {
+		f.Nodes = []*graph.Node{}
+	}
+	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(zw)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(f); err != nil {
+		zw.Close()
+		return fmt.Errorf("writing snapshot: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("writing snapshot: %w", err)
+	}
+	return nil
+}
+
+// redact returns n, or a copy without secret values.
+func redact(n *graph.Node) *graph.Node {
+	if !graph.IsK8s(n) || n.Type != "k8s:core/Secret" {
+		return n
+	}
+	c := *n
+	obj := make(map[string]any, len(n.Object))
+	for k, v := range n.Object {
+		obj[k] = v
+	}
+	for _, field := range []string{"data", "stringData"} {
+		if m, ok := obj[field].(map[string]any); ok {
+			r := make(map[string]any, len(m))
+			for k := range m {
+				r[k] = ""
+			}
+			obj[field] = r
+		}
+	}
+	c.Object = obj
+	return &c
+}
+
+// IsSnapshot reports whether data (the whole file or its first bytes) is a
+// snapshot: gzip whose content starts with the snapshot header.
+func IsSnapshot(data []byte) bool {
+	if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		return false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return false
+	}
+	head := make([]byte, len(magic))
+	if _, err := io.ReadFull(zr, head); err != nil {
+		return false
+	}
+	return bytes.Equal(head, magic)
+}
+
+// Read reads a snapshot into a new graph: the nodes (with their original
+// sources), edges and input errors as they were when it was written.
+func Read(r io.Reader) (*graph.Graph, error) {
+	zr, err := gzip.NewReader(bufio.NewReader(r))
+	if err != nil {
+		return nil, fmt.Errorf("not a kscan snapshot (not gzip): %w", err)
+	}
+	defer zr.Close()
+	lr := &io.LimitedReader{R: zr, N: MaxSize + 1}
+	br := bufio.NewReader(lr)
+	head, err := br.Peek(len(magic))
+	if err != nil || !bytes.Equal(head, magic) {
+		return nil, errors.New("not a kscan snapshot (no kscanSnapshot header)")
+	}
+	var f file
+	dec := json.NewDecoder(br)
+	dec.UseNumber()
+	if err := dec.Decode(&f); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("snapshot is larger than %d MiB uncompressed", MaxSize>>20)
+		}
+		return nil, fmt.Errorf("reading snapshot: %w", err)
+	}
+	if f.Version < 1 || f.Version > Version {
+		return nil, fmt.Errorf("snapshot format version %d is not supported by this kscan (reads up to %d); upgrade kscan", f.Version, Version)
+	}
+	g := graph.New()
+	keys := map[string]string{}
+	for i, n := range f.Nodes {
+		if n == nil || n.ID == "" || n.Type == "" {
+			return nil, fmt.Errorf("snapshot node %d has no id or type", i)
+		}
+		n.Object, _ = numbers(n.Object).(map[string]any)
+		n.Attrs, _ = numbers(n.Attrs).(map[string]any)
+		old := n.Key
+		keys[old] = g.AddNode(n)
+	}
+	for _, e := range f.Edges {
+		from, ok1 := keys[e.From]
+		to, ok2 := keys[e.To]
+		if ok1 && ok2 {
+			g.AddEdge(from, to, e.Type)
+		}
+	}
+	for _, e := range f.Errors {
+		g.AddError(e)
+	}
+	return g, nil
+}
+
+// numbers turns json.Number into int64 (or float64), the types collectors
+// put in objects, so Go code reading a snapshot sees what a scan saw.
+func numbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = numbers(e)
+		}
+		return t
+	case []any:
+		for i, e := range t {
+			t[i] = numbers(e)
+		}
+		return t
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		if f, err := t.Float64(); err == nil {
+			return f
+		}
+		return t.String()
+	}
+	return v
+}
+
+// FormatName names this format where a format must be recorded (the
+// in-cluster report writer's snapshot ConfigMap annotation).
+const FormatName = "kscan.io/snapshot+json+gzip;v=1"
+
+// ForCluster writes the part of g read from one cluster (nodes whose
+// Source.Cluster is cluster, the edges between them and that cluster's input
+// errors) as a snapshot. Its signature is policyreport.SnapshotFunc.
+func ForCluster(g *graph.Graph, cluster string) ([]byte, string, error) {
+	sub := graph.New()
+	keys := map[string]string{}
+	for _, n := range g.Nodes() {
+		if n.Source.Cluster == cluster {
+			c := *n
+			keys[n.Key] = sub.AddNode(&c)
+		}
+	}
+	for _, e := range g.Edges() {
+		from, ok1 := keys[e.From]
+		to, ok2 := keys[e.To]
+		if ok1 && ok2 {
+			sub.AddEdge(from, to, e.Type)
+		}
+	}
+	for _, e := range g.Errors() {
+		if e.Source.Cluster == cluster {
+			sub.AddError(e)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, sub); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), FormatName, nil
+}
