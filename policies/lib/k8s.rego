@@ -10,6 +10,11 @@ package kscan.lib.k8s
 # containers (init, regular and ephemeral; each with list, index, image_ref).
 workloads := input.k8s.workloads
 
+# workload_index maps a workload's key to the workload. A complete rule, so it
+# is built once per evaluation: following an edge to a workload is then a
+# lookup, not a scan of every workload.
+workload_index := {w.key: w | some w in workloads}
+
 # nodes(type) lists the nodes of a type, e.g. "k8s:core/Service".
 nodes(type) := [input.nodes[k] | some k in object.get(input.by_type, type, [])]
 

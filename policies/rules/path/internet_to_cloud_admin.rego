@@ -36,8 +36,7 @@ entries contains [ing, svc, sprintf("Internet → %s → %s", [k8s.node_label(in
 deny contains finding if {
 	some [entry, svc, prefix] in entries
 	some wk in k8s.outgoing(svc.key, "selects")
-	some w in k8s.workloads
-	w.key == wk
+	w := k8s.workload_index[wk]
 	some x in iam.workload_roles(w)
 	iam.dangerous(x.role)
 	path := sprintf("%s → %s → %s → IAM %s (%s, through %s) → %s", [
