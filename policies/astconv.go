@@ -13,7 +13,61 @@ import (
 // []string) to Rego values directly. It is several times faster than
 // ast.InterfaceToValue, which goes through reflection; anything else falls
 // back to it.
-func toAST(v any) (ast.Value, error) {
+func toAST(v any) (ast.Value, error) { return (&interner{}).value(v) }
+
+// interner shares one *ast.Term between equal short strings (object keys
+// such as "name", "image", "app" and common values). Input values are
+// only read during evaluation, so sharing is safe, and it cuts the input's
+// memory by a large fraction on big scans. One interner is used per
+// goroutine.
+type interner struct {
+	strings map[string]*ast.Term
+}
+
+// maxInterned bounds the strings worth sharing: long ones rarely repeat.
+const maxInterned = 64
+
+var (
+	trueTerm  = ast.BooleanTerm(true)
+	falseTerm = ast.BooleanTerm(false)
+	nullTerm  = ast.NullTerm()
+)
+
+func (in *interner) str(s string) *ast.Term {
+	if len(s) > maxInterned {
+		return ast.StringTerm(s)
+	}
+	if in.strings == nil {
+		in.strings = map[string]*ast.Term{}
+	}
+	t, ok := in.strings[s]
+	if !ok {
+		t = ast.StringTerm(s)
+		in.strings[s] = t
+	}
+	return t
+}
+
+func (in *interner) term(v any) (*ast.Term, error) {
+	switch t := v.(type) {
+	case string:
+		return in.str(t), nil
+	case bool:
+		if t {
+			return trueTerm, nil
+		}
+		return falseTerm, nil
+	case nil:
+		return nullTerm, nil
+	}
+	val, err := in.value(v)
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(val), nil
+}
+
+func (in *interner) value(v any) (ast.Value, error) {
 	switch t := v.(type) {
 	case nil:
 		return ast.NullValue, nil
@@ -35,33 +89,33 @@ func toAST(v any) (ast.Value, error) {
 	case map[string]any:
 		items := make([][2]*ast.Term, 0, len(t))
 		for k, e := range t {
-			ev, err := toAST(e)
+			et, err := in.term(e)
 			if err != nil {
 				return nil, err
 			}
-			items = append(items, [2]*ast.Term{ast.StringTerm(k), ast.NewTerm(ev)})
+			items = append(items, [2]*ast.Term{in.str(k), et})
 		}
 		return ast.NewObject(items...), nil
 	case []any:
 		terms := make([]*ast.Term, len(t))
 		for i, e := range t {
-			ev, err := toAST(e)
+			et, err := in.term(e)
 			if err != nil {
 				return nil, err
 			}
-			terms[i] = ast.NewTerm(ev)
+			terms[i] = et
 		}
 		return ast.NewArray(terms...), nil
 	case map[string]string:
 		items := make([][2]*ast.Term, 0, len(t))
 		for k, e := range t {
-			items = append(items, [2]*ast.Term{ast.StringTerm(k), ast.StringTerm(e)})
+			items = append(items, [2]*ast.Term{in.str(k), in.str(e)})
 		}
 		return ast.NewObject(items...), nil
 	case []string:
 		terms := make([]*ast.Term, len(t))
 		for i, e := range t {
-			terms[i] = ast.StringTerm(e)
+			terms[i] = in.str(e)
 		}
 		return ast.NewArray(terms...), nil
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -347,7 +348,7 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 	if len(rules) == 0 {
 		return nil, nil, nil
 	}
-	results, err := e.evalQuery(ctx, in, rules)
+	results, err := e.evalParallel(ctx, in, rules)
 	var ruleErrs []RuleError
 	if err != nil {
 		if ctx.Err() != nil {
@@ -379,6 +380,50 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 	}
 	Sort(out)
 	return dedupe(out), ruleErrs, nil
+}
+
+// evalParallel splits the rules into one query per processor and evaluates
+// them concurrently over the same input, which OPA only reads. Rules are
+// dealt round-robin so that expensive neighbours (rules of one domain) land
+// in different queries.
+func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][]any, error) {
+	parts := runtime.GOMAXPROCS(0)
+	if parts > len(rules)/4 {
+		parts = len(rules) / 4
+	}
+	if parts <= 1 {
+		return e.evalQuery(ctx, in, rules)
+	}
+	groups := make([][]Rule, parts)
+	index := make([][]int, parts)
+	for i, r := range rules {
+		groups[i%parts] = append(groups[i%parts], r)
+		index[i%parts] = append(index[i%parts], i)
+	}
+	results := make([][]any, len(rules))
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range groups {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			res, err := e.evalQuery(ctx, in, groups[p])
+			if err != nil {
+				errs[p] = err
+				return
+			}
+			for j, i := range index[p] {
+				results[i] = res[j]
+			}
+		}(p)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
 }
 
 func (e *Engine) evalQuery(ctx context.Context, in *Input, rules []Rule) (res [][]any, err error) {

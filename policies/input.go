@@ -116,8 +116,9 @@ func convertObjects(nodes []*graph.Node) ([]ast.Value, error) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			in := &interner{}
 			for i := w; i < len(nodes); i += workers {
-				out[i], errs[i] = toAST(nodes[i].Object)
+				out[i], errs[i] = in.value(nodes[i].Object)
 			}
 		}(w)
 	}

@@ -18,7 +18,7 @@ func main() {
 	// grows past it, keeping large scans well under 1 GiB RSS. GOMEMLIMIT
 	// still overrides it.
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(768 << 20)
+		debug.SetMemoryLimit(960 << 20)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
