@@ -1,6 +1,9 @@
 package graph
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // LinkOptions tunes LinkK8s.
 type LinkOptions struct {
@@ -52,8 +55,16 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 	lookup := func(cluster, ns, kind, name string) []string {
 		return index[objRef{cluster, ns, kind, name}]
 	}
+	// Identities carry a "<cluster>:" prefix only when the collector chose to
+	// (more than one cluster scanned); derived nodes follow the same choice.
+	prefixed := map[string]bool{}
+	for _, n := range nodes {
+		if c := n.Source.Cluster; c != "" && strings.HasPrefix(n.ID, c+":") {
+			prefixed[c] = true
+		}
+	}
 	clusterPrefix := func(cluster string) string {
-		if cluster == "" {
+		if cluster == "" || !prefixed[cluster] {
 			return ""
 		}
 		return cluster + ":"

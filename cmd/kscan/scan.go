@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -131,6 +132,9 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		ToolVersion:    version,
 	})
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return fmt.Errorf("the scan did not finish within --timeout %s (%v); raise --timeout or scan less", f.timeout, err)
+		}
 		return err
 	}
 	rep := res.Report

@@ -239,20 +239,9 @@ func TestLiveMatchesFiles(t *testing.T) {
 	}
 	want := findingSet(files, func(string) bool { return true })
 	got := findingSet(live, func(id string) bool { return declared[id] })
-	// Known divergence, reported to the rule authors: policies/lib/rbac.rego
-	// reports a bound built-in role on each binding when the role was
-	// derived (files), but on the role itself when it was read (a live
-	// cluster holds the bootstrap roles as objects). Translate the file
-	// findings accordingly; any other difference still fails.
-	for k := range want {
-		if role := builtinRoleOf(files.Graph, k.resource); role != "" {
-			if ln := nodeByID(live.Graph, "ClusterRole/"+role); ln != nil && graph.Labels(ln.Object["metadata"].(map[string]any))["kubernetes.io/bootstrapping"] == "rbac-defaults" {
-				delete(want, k)
-				want[ruleRes{k.rule, "ClusterRole/" + role}] = true
-				t.Logf("known divergence: %s on %s is reported on ClusterRole/%s live", k.rule, k.resource, role)
-			}
-		}
-	}
+	// Built-in roles are judged the same whether derived from kscan's shipped
+	// definitions (files) or read from the cluster (bootstrap objects): the
+	// finding is on the binding that grants them in both cases.
 	if missing := diff(want, got); len(missing) > 0 {
 		t.Errorf("findings of the files missing from the live scan:\n  %s", strings.Join(missing, "\n  "))
 	}
@@ -328,24 +317,6 @@ func TestLiveMatchesFiles(t *testing.T) {
 			t.Errorf("no node %s", id)
 		}
 	}
-}
-
-// builtinRoleOf returns the ClusterRole a binding grants when the file scan
-// derived it from the built-in definitions.
-func builtinRoleOf(g *graph.Graph, bindingID string) string {
-	b := nodeByID(g, bindingID)
-	if b == nil || (b.Object["kind"] != "RoleBinding" && b.Object["kind"] != "ClusterRoleBinding") {
-		return ""
-	}
-	ref, _ := b.Object["roleRef"].(map[string]any)
-	name, _ := ref["name"].(string)
-	if ref["kind"] != "ClusterRole" {
-		return ""
-	}
-	if r := nodeByID(g, "ClusterRole/"+name); r != nil && r.Source.Kind == graph.SourceDerived {
-		return name
-	}
-	return ""
 }
 
 func nodeByID(g *graph.Graph, id string) *graph.Node {

@@ -59,6 +59,15 @@ grants(rule, verb, resource) if {
 # location, so findings about it are reported on something that has one.
 derived(node) if node.source.kind == "derived"
 
+# builtin(role): a Kubernetes default role, whether kscan derived it from its
+# shipped definitions (file scans) or read it from a live cluster (which has
+# the bootstrap roles as objects labelled rbac-defaults). Findings about
+# granting a built-in role go on the binding either way, so a file scan and a
+# live scan report the same resource.
+builtin(role) if derived(role)
+
+builtin(role) if role.object.metadata.labels["kubernetes.io/bootstrapping"] == "rbac-defaults"
+
 # A Kubernetes default role: bootstrap label, or the system: name prefix.
 system_role(role) if role.object.metadata.labels["kubernetes.io/bootstrapping"] == "rbac-defaults"
 
@@ -135,7 +144,7 @@ role_ref(b) := sprintf("%s %q", [object.get(b.object, ["roleRef", "kind"], "role
 # subjects and the bindings that grant it; a built-in role that kscan derived
 # (no file to point at) gets one finding per binding that grants it.
 bound_role_findings(role, what, disc) := {f |
-	not derived(role)
+	not builtin(role)
 	bks := bindings_of(role.key)
 	count(bks) > 0
 	bindings := concat(", ", sort({input.nodes[b].id | some b in bks}))
@@ -147,7 +156,7 @@ bound_role_findings(role, what, disc) := {f |
 		"related": sort(bks),
 	}
 } | {f |
-	derived(role)
+	builtin(role)
 	some b in granting_bindings(role)
 	f := {
 		"key": b.key,
