@@ -182,7 +182,10 @@ func buildWorkloads(nodes []*graph.Node, objAST map[string]ast.Value, byKey map[
 				}
 				image, _ := cm["image"].(string)
 				ref := graph.ParseImageRef(image)
-				entry := cobj.Copy()
+				// The container object itself gains list, index and image_ref: it is
+				// kscan's own converted copy, and copying every container would cost
+				// tens of MB on large scans.
+				entry := cobj
 				if _, has := cm["name"]; !has {
 					entry.Insert(ast.StringTerm("name"), ast.StringTerm(fmt.Sprintf("%s[%d]", list, i)))
 				}
