@@ -10,13 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kscan-io/kscan/analyzer"
+	"github.com/kscan-io/kscan/internal/repotest"
+	"github.com/kscan-io/kscan/internal/testenv"
 )
 
 // The end-to-end tests run the real Pulumi CLI (built by hack/testbin.sh
@@ -28,34 +29,11 @@ var (
 	buildErr  error
 )
 
-func repoRoot(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
-}
-
-// missing skips locally and fails in CI: a missing component must never
-// pass silently there.
-func missing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-func testbin() string {
-	if d := os.Getenv("KSCAN_TESTBIN"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "kscan-testbin")
-}
-
 func pulumiCLI(t testing.TB) string {
 	t.Helper()
-	p := filepath.Join(testbin(), "pulumi")
+	p := filepath.Join(testenv.BinDir(), "pulumi")
 	if _, err := os.Stat(p); err != nil {
-		missing(t, "pulumi CLI not built (run hack/testbin.sh pulumi): %v", err)
+		repotest.Missing(t, "pulumi CLI not built (run hack/testbin.sh pulumi): %v", err)
 	}
 	return p
 }
@@ -71,7 +49,7 @@ func pluginBinDir(t testing.TB) string {
 		}
 		pluginDir = dir
 		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=1.0.0-test", "-o", filepath.Join(dir, "pulumi-analyzer-policy-kscan"), "./cmd/pulumi-analyzer-policy-kscan")
-		cmd.Dir = repoRoot(t)
+		cmd.Dir = repotest.Root()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the plugin: %v\n%s", err, out)
 		}
@@ -96,7 +74,7 @@ func pulumiEnv(t testing.TB, extra ...string) []string {
 	t.Helper()
 	home := t.TempDir()
 	env := []string{
-		"PATH=" + pluginBinDir(t) + string(os.PathListSeparator) + testbin() + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"PATH=" + pluginBinDir(t) + string(os.PathListSeparator) + testenv.BinDir() + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + home,
 		"PULUMI_HOME=" + filepath.Join(home, ".pulumi"),
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
@@ -228,7 +206,7 @@ type want struct {
 }
 
 func TestPolicyAnalyzeFile(t *testing.T) {
-	root := repoRoot(t)
+	root := repotest.Root()
 	shop := filepath.Join(root, "testdata", "analyzer", "states", "shop-dev.json")
 	pack := filepath.Join(root, "testdata", "analyzer", "pack")
 	cases := []struct {
@@ -382,7 +360,7 @@ deny contains {"key": svc.key, "message": sprintf("%s serves plain HTTP on port 
 }
 
 func TestPolicyAnalyzePackVersion(t *testing.T) {
-	root := repoRoot(t)
+	root := repotest.Root()
 	vs, _ := analyze(t, filepath.Join(root, "testdata", "analyzer", "states", "shop-dev.json"), filepath.Join(root, "testdata", "analyzer", "pack"), "")
 	if len(vs) == 0 {
 		t.Fatal("no violations")
@@ -397,9 +375,9 @@ func TestPolicyAnalyzePackVersion(t *testing.T) {
 // TestPolicyAnalyzeConformance runs the default pack on stack exports of
 // real EKS test stacks (pulumi/pulumi-eks).
 func TestPolicyAnalyzeConformance(t *testing.T) {
-	base := filepath.Join(repoRoot(t), "..", "shared", "conformance", "pulumi-eks", "tests", "testdata", "recorded", "TestProviderUpgrade")
+	base := filepath.Join(repotest.Root(), "..", "shared", "conformance", "pulumi-eks", "tests", "testdata", "recorded", "TestProviderUpgrade")
 	if _, err := os.Stat(base); err != nil {
-		missing(t, "conformance corpus not present: %v", err)
+		repotest.Missing(t, "conformance corpus not present: %v", err)
 	}
 	pack := writeFiles(t, map[string]string{"PulumiPolicy.yaml": "runtime: kscan\nname: defaults\nversion: 0.0.1\n"})
 	cases := []struct {
@@ -441,7 +419,7 @@ func TestPolicyAnalyzeConformance(t *testing.T) {
 
 // TestPolicyNewPack checks that `kscan policy new` writes a pack the CLI runs.
 func TestPolicyNewPack(t *testing.T) {
-	root := repoRoot(t)
+	root := repotest.Root()
 	dir := filepath.Join(t.TempDir(), "guard")
 	if _, err := analyzer.WritePack(dir, "", false); err != nil {
 		t.Fatal(err)
@@ -466,11 +444,11 @@ func TestPolicyNewPack(t *testing.T) {
 // on PATH.
 func TestPluginInstallFile(t *testing.T) {
 	pulumiCLI(t)
-	root := repoRoot(t)
+	root := repotest.Root()
 	env := pulumiEnv(t)
 	for i, kv := range env {
 		if strings.HasPrefix(kv, "PATH=") {
-			env[i] = "PATH=" + testbin() + string(os.PathListSeparator) + "/usr/bin:/bin"
+			env[i] = "PATH=" + testenv.BinDir() + string(os.PathListSeparator) + "/usr/bin:/bin"
 		}
 	}
 	dir := t.TempDir()

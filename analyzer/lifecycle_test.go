@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kscan-io/kscan/internal/repotest"
+	"github.com/kscan-io/kscan/internal/testenv"
 )
 
 // lifecyclePack's rules judge the stack resource, the one resource a YAML
@@ -69,8 +72,8 @@ deny contains {"key": key, "message": sprintf("stack exports greeting %q", [n.ob
 // AnalyzeStack), and a mandatory violation stopping the update.
 func TestPreviewAndUp(t *testing.T) {
 	pulumiCLI(t)
-	if _, err := os.Stat(filepath.Join(testbin(), "pulumi-language-yaml")); err != nil {
-		missing(t, "pulumi-language-yaml not built (run hack/testbin.sh pulumi-language-yaml): %v", err)
+	if _, err := os.Stat(filepath.Join(testenv.BinDir(), "pulumi-language-yaml")); err != nil {
+		repotest.Missing(t, "pulumi-language-yaml not built (run hack/testbin.sh pulumi-language-yaml): %v", err)
 	}
 	pack := writeFiles(t, lifecyclePack)
 	prog := writeFiles(t, map[string]string{"Pulumi.yaml": "name: kscan-e2e\nruntime: yaml\noutputs:\n  greeting: hello\n"})
@@ -150,7 +153,7 @@ func TestPreviewAndUp(t *testing.T) {
 // --stack.
 func TestPolicyAnalyzeImportedStack(t *testing.T) {
 	pulumiCLI(t)
-	root := repoRoot(t)
+	root := repotest.Root()
 	prog := writeFiles(t, map[string]string{"Pulumi.yaml": "name: shop\nruntime: yaml\n"})
 	env := pulumiEnv(t, "PULUMI_BACKEND_URL=file://"+filepath.ToSlash(t.TempDir()))
 	for _, args := range [][]string{

@@ -3,6 +3,8 @@ package iampolicy
 import (
 	"strings"
 	"time"
+
+	"github.com/kscan-io/kscan/glob"
 )
 
 // Tri is a three-valued truth: a condition on a key the evaluator does not
@@ -124,13 +126,13 @@ func valueMatcher(op string) (func(cond, req string) bool, bool) {
 	switch base {
 	case "StringEquals", "ArnEquals":
 		if base == "ArnEquals" {
-			return func(c, r string) bool { return Glob(c, r) }, true
+			return func(c, r string) bool { return glob.Match(c, r) }, true
 		}
 		return func(c, r string) bool { return c == r }, true
 	case "StringEqualsIgnoreCase":
 		return strings.EqualFold, true
 	case "StringLike", "ArnLike":
-		return func(c, r string) bool { return Glob(c, r) }, true
+		return func(c, r string) bool { return glob.Match(c, r) }, true
 	case "Bool":
 		return strings.EqualFold, true
 	case "DateEquals", "DateGreaterThan", "DateGreaterThanEquals", "DateLessThan", "DateLessThanEquals":
@@ -182,7 +184,7 @@ func (s *Statement) MatchesAction(action string) bool {
 	action = strings.ToLower(action)
 	hit := false
 	for _, p := range s.Actions {
-		if Glob(p, action) {
+		if glob.Match(p, action) {
 			hit = true
 			break
 		}
@@ -199,7 +201,7 @@ func (s *Statement) MatchesResource(arn string) bool {
 	}
 	hit := false
 	for _, p := range s.Resources {
-		if Glob(expandVars(p), arn) {
+		if glob.Match(expandVars(p), arn) {
 			hit = true
 			break
 		}
@@ -243,7 +245,7 @@ func (s *Statement) coversService(svc string) bool {
 	probe := svc + ":*"
 	if !s.NotAction {
 		for _, p := range s.Actions {
-			if Glob(p, probe) {
+			if glob.Match(p, probe) {
 				return true
 			}
 		}
@@ -251,7 +253,7 @@ func (s *Statement) coversService(svc string) bool {
 	}
 	for _, p := range s.Actions {
 		ps, _, _ := strings.Cut(p, ":")
-		if Glob(ps, svc) {
+		if glob.Match(ps, svc) {
 			return false
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kscan-io/kscan/glob"
 )
 
 func mustParse(t *testing.T, doc string) *Policy {
@@ -78,7 +80,7 @@ func TestGlob(t *testing.T) {
 		{"", "", true},
 	}
 	for _, tc := range tests {
-		if got := Glob(tc.p, tc.s); got != tc.want {
+		if got := glob.Match(tc.p, tc.s); got != tc.want {
 			t.Errorf("Glob(%q, %q) = %v", tc.p, tc.s, got)
 		}
 	}

@@ -2,34 +2,6 @@ package iampolicy
 
 import "strings"
 
-// Glob matches s against an IAM pattern where * matches any run of
-// characters and ? one character. Callers lowercase both sides where AWS
-// compares case-insensitively (actions).
-func Glob(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
-}
-
 // expandVars replaces policy variables (${aws:username}) with *: without a
 // request we cannot know their value, so a pattern with one may match
 // anything in its place.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/repotest"
 )
 
 // The conformance test runs third-party fixtures (copied unchanged into
@@ -165,22 +166,6 @@ type conformanceCase struct {
 	rules       []string
 }
 
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "..", "shared", "conformance")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance fixtures not found at %s", dir)
-		}
-		t.Skipf("conformance fixtures not found at %s", dir)
-	}
-	return dir
-}
-
 func polarisCases(t *testing.T, dir string) []conformanceCase {
 	var out []conformanceCase
 	for _, check := range sortedKeys(polarisChecks) {
@@ -259,7 +244,7 @@ func isManifestName(name string) bool {
 }
 
 func TestConformance(t *testing.T) {
-	dir := conformanceDir(t)
+	dir := repotest.Conformance(t, "")
 	e := testEngine(t)
 	for _, ids := range [][]string{flatten(polarisChecks), flatten(kubescapeRules)} {
 		for _, id := range ids {
@@ -359,7 +344,7 @@ func TestConformance(t *testing.T) {
 // per-rule verdict (Polaris's default danger set decides them), so findings
 // are not compared.
 func TestConformancePolarisWebhookCases(t *testing.T) {
-	dir := filepath.Join(conformanceDir(t), "polaris", "test", "webhook_cases")
+	dir := filepath.Join(repotest.Conformance(t, ""), "polaris", "test", "webhook_cases")
 	e := testEngine(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -42,7 +42,7 @@ func GraphFunc(_ rego.BuiltinContext, a *ast.Term) (*ast.Term, error) {
 func InputFromObjects(list []any) (*Input, error) {
 	g := graph.New()
 	for i, item := range list {
-		obj, ok := normalize(item).(map[string]any)
+		obj, ok := graph.PlainNumbers(item).(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("kscan.graph: element %d is not an object", i)
 		}
@@ -65,31 +65,4 @@ func InputFromObjects(list []any) (*Input, error) {
 	}
 	facts := Prepare(g)
 	return BuildInput(g, facts)
-}
-
-// normalize turns json.Number values from ast.JSON into int64 or float64 so
-// that Go code reading objects sees the same types as from YAML.
-func normalize(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normalize(e)
-		}
-		return t
-	case []any:
-		for i, e := range t {
-			t[i] = normalize(e)
-		}
-		return t
-	case interface{ Int64() (int64, error) }:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		if f, ok := t.(interface{ Float64() (float64, error) }); ok {
-			if x, err := f.Float64(); err == nil {
-				return x
-			}
-		}
-	}
-	return v
 }

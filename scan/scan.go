@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
 )
@@ -174,38 +175,11 @@ func SelectRules(all []policies.Rule, include, exclude, severities []string) ([]
 
 func matchAny(globs []string, id string) bool {
 	for _, g := range globs {
-		if Glob(g, id) {
+		if glob.Match(g, id) {
 			return true
 		}
 	}
 	return false
-}
-
-// Glob matches s against a pattern where * matches any run of characters
-// (slashes included) and ? one character.
-func Glob(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }
 
 // Exit codes, a public contract.

@@ -150,8 +150,8 @@ func Read(r io.Reader) (*graph.Graph, error) {
 		if n == nil || n.ID == "" || n.Type == "" {
 			return nil, fmt.Errorf("snapshot node %d has no id or type", i)
 		}
-		n.Object, _ = numbers(n.Object).(map[string]any)
-		n.Attrs, _ = numbers(n.Attrs).(map[string]any)
+		n.Object, _ = graph.PlainNumbers(n.Object).(map[string]any)
+		n.Attrs, _ = graph.PlainNumbers(n.Attrs).(map[string]any)
 		old := n.Key
 		keys[old] = g.AddNode(n)
 	}
@@ -166,32 +166,6 @@ func Read(r io.Reader) (*graph.Graph, error) {
 		g.AddError(e)
 	}
 	return g, nil
-}
-
-// numbers turns json.Number into int64 (or float64), the types collectors
-// put in objects, so Go code reading a snapshot sees what a scan saw.
-func numbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = numbers(e)
-		}
-		return t
-	case []any:
-		for i, e := range t {
-			t[i] = numbers(e)
-		}
-		return t
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		if f, err := t.Float64(); err == nil {
-			return f
-		}
-		return t.String()
-	}
-	return v
 }
 
 // FormatName names this format where a format must be recorded (the

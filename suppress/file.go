@@ -10,9 +10,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/scan"
 )
 
 const dateLayout = "2006-01-02"
@@ -39,7 +40,7 @@ func (e Entry) Expired(now time.Time) bool {
 // Matches reports whether the entry waives f. Globs: * matches any run of
 // characters including "/", ? one character.
 func (e *Entry) Matches(f *finding.Finding) bool {
-	if !scan.Glob(e.Rule, f.RuleID) || !scan.Glob(e.Resource, f.Resource) {
+	if !glob.Match(e.Rule, f.RuleID) || !glob.Match(e.Resource, f.Resource) {
 		return false
 	}
 	if e.Source == "" {
@@ -49,7 +50,7 @@ func (e *Entry) Matches(f *finding.Finding) bool {
 	if where == "" {
 		where = f.Location.String()
 	}
-	return scan.Glob(e.Source, where)
+	return glob.Match(e.Source, where)
 }
 
 var entryKeys = map[string]bool{"rule": true, "resource": true, "source": true, "reason": true, "expires": true}
@@ -82,7 +83,7 @@ func LoadFile(path string, required bool) ([]Entry, []finding.Notification) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, []finding.Notification{fail(yamlLine(err), "invalid YAML: %s", cleanYAMLError(err))}
+		return nil, []finding.Notification{fail(manifest.YAMLErrorLine(err), "invalid YAML: %s", manifest.CleanYAMLError(err))}
 	}
 	if root.Kind == 0 || (root.Kind == yaml.DocumentNode && len(root.Content) == 0) {
 		return []Entry{}, nil // empty file: nothing to waive
@@ -202,44 +203,4 @@ func describe(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
-}
-
-// parserErrors are yaml.v3 parser (not scanner) errors, whose line yaml.v3
-// reports zero-based.
-var parserErrors = []string{
-	"did not find expected <document start>", "did not find expected node content",
-	"did not find expected key", "did not find expected '-' indicator",
-	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
-}
-
-// yamlLine extracts "line N" from a yaml error (0 if absent).
-func yamlLine(err error) int {
-	msg := err.Error()
-	i := strings.Index(msg, "line ")
-	if i < 0 {
-		return 0
-	}
-	n := 0
-	for _, r := range msg[i+5:] {
-		if r < '0' || r > '9' {
-			break
-		}
-		n = n*10 + int(r-'0')
-	}
-	for _, p := range parserErrors {
-		if n > 0 && strings.Contains(msg, p) {
-			return n + 1
-		}
-	}
-	return n
-}
-
-func cleanYAMLError(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if strings.HasPrefix(msg, "line ") {
-		if i := strings.Index(msg, ": "); i >= 0 {
-			msg = msg[i+2:]
-		}
-	}
-	return msg
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/scan"
@@ -161,7 +162,7 @@ func (p *Processor) inline(g *graph.Graph, r *finding.Report, known *ruleSet) {
 			continue
 		}
 		for _, pat := range a.rules {
-			if scan.Glob(pat, f.RuleID) {
+			if glob.Match(pat, f.RuleID) {
 				f.Suppression = &finding.Suppression{Kind: KindInSource, Justification: a.reason}
 				break
 			}
@@ -210,7 +211,7 @@ func matchesKnown(pat string, known map[string]bool) bool {
 		return known[pat]
 	}
 	for id := range known {
-		if scan.Glob(pat, id) {
+		if glob.Match(pat, id) {
 			return true
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/kube"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/policyreport"
+	"github.com/kscan-io/kscan/report/policyreport"
 	"github.com/kscan-io/kscan/scan"
 	"github.com/kscan-io/kscan/snapshot"
 )

@@ -18,7 +18,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/kube/kubetest"
 	"github.com/kscan-io/kscan/internal/testenv"
-	"github.com/kscan-io/kscan/policyreport"
+	"github.com/kscan-io/kscan/report/policyreport"
 	"github.com/kscan-io/kscan/snapshot"
 )
 

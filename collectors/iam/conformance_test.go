@@ -11,40 +11,8 @@ import (
 
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/iampolicy"
+	"github.com/kscan-io/kscan/internal/repotest"
 )
-
-// repoRoot is the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
-// conformanceFile finds a file of the shared conformance corpus: skipped
-// locally when the corpus is absent, a failure in CI.
-func conformanceFile(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join(repoRoot(t), "..", "shared", "conformance", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus missing: %v", err)
-		}
-		t.Skipf("conformance corpus missing: %v", err)
-	}
-	return p
-}
 
 // evalFile collects an authorization-details file offline and enriches the
 // graph as policies.Prepare does.
@@ -118,7 +86,7 @@ func TestCloudsplainingAdmins(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
-			g := evalFile(t, conformanceFile(t, tc.file))
+			g := evalFile(t, repotest.Conformance(t, tc.file))
 			if errs := g.Errors(); len(errs) > 0 {
 				t.Errorf("unexpected input errors: %v", errs)
 			}
@@ -135,7 +103,7 @@ func TestCloudsplainingAdmins(t *testing.T) {
 // false positives fp1-5 (Deny, AWS-managed resources, expired conditions)
 // do not.
 func TestCloudsplainingEscalation(t *testing.T) {
-	g := evalFile(t, conformanceFile(t, "cloudsplaining/examples/files/example.json"))
+	g := evalFile(t, repotest.Conformance(t, "cloudsplaining/examples/files/example.json"))
 	esc := escalators(g)
 	tests := []struct {
 		name string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/awstest"
+	"github.com/kscan-io/kscan/internal/repotest"
 )
 
 // awsEnv points the real SDK at the local endpoint with static test
@@ -38,7 +39,7 @@ func awsEnv(t *testing.T, url string) {
 
 func fixture(t *testing.T) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "iam", "auth-details.json"))
+	data, err := os.ReadFile(filepath.Join(repotest.Root(), "testdata", "iam", "auth-details.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -222,8 +222,8 @@ func ParseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.
 		var root yaml.Node
 		if err := yaml.Unmarshal(doc.data, &root); err != nil {
 			s := src
-			s.Line = doc.firstLine + yamlErrorLine(err) - 1
-			g.AddError(graph.InputError{Source: s, Message: "invalid YAML: " + cleanYAMLError(err)})
+			s.Line = doc.firstLine + max(YAMLErrorLine(err), 1) - 1
+			g.AddError(graph.InputError{Source: s, Message: "invalid YAML: " + CleanYAMLError(err)})
 			continue
 		}
 		c := &converter{budget: maxExpandedValues}
@@ -375,39 +375,32 @@ var parserErrors = []string{
 	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
 }
 
-// yamlErrorLine extracts "line N" from a yaml.v3 error (1 if absent).
-func yamlErrorLine(err error) int {
+// YAMLErrorLine is the 1-based line a yaml.v3 error points at, 0 when the
+// message names none. Other readers of YAML files (ignore files) share it.
+func YAMLErrorLine(err error) int {
 	msg := err.Error()
-	n := yamlLineNumber(msg)
-	if n == 0 {
-		return 1
+	i := strings.Index(msg, "line ")
+	if i < 0 {
+		return 0
+	}
+	n := 0
+	for _, r := range msg[i+5:] {
+		if r < '0' || r > '9' {
+			break
+		}
+		n = n*10 + int(r-'0')
 	}
 	for _, p := range parserErrors {
-		if strings.Contains(msg, p) {
+		if n > 0 && strings.Contains(msg, p) {
 			return n + 1
 		}
 	}
 	return n
 }
 
-// yamlLineNumber reads "line N" from a yaml.v3 message, 0 when absent.
-func yamlLineNumber(msg string) int {
-	if i := strings.Index(msg, "line "); i >= 0 {
-		n := 0
-		for _, r := range msg[i+5:] {
-			if r < '0' || r > '9' {
-				break
-			}
-			n = n*10 + int(r-'0')
-		}
-		return n
-	}
-	return 0
-}
-
-// cleanYAMLError drops the "yaml: line N:" prefix; the location is reported
+// CleanYAMLError drops the "yaml: line N:" prefix; the location is reported
 // separately (and relative to the file, not the document).
-func cleanYAMLError(err error) string {
+func CleanYAMLError(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if strings.HasPrefix(msg, "line ") {
 		if i := strings.Index(msg, ": "); i >= 0 {

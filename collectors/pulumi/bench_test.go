@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/repotest"
 )
 
 // bigState repeats the resources of the testdata stack under distinct URNs
 // and names until it holds n resources.
 func bigState(b *testing.B, n int) []byte {
 	b.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(b), "testdata", "pulumi", "stack.json"))
+	data, err := os.ReadFile(filepath.Join(repotest.Root(), "testdata", "pulumi", "stack.json"))
 	if err != nil {
 		b.Fatal(err)
 	}

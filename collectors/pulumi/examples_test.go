@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kscan-io/kscan/internal/repotest"
 	"github.com/kscan-io/kscan/policies"
 )
 
@@ -28,7 +29,7 @@ func TestRuleExamples(t *testing.T) {
 		if !ownRules[r.ID] {
 			continue
 		}
-		dir := filepath.Join(root(t), strings.TrimSuffix(r.File, ".rego"))
+		dir := filepath.Join(repotest.Root(), strings.TrimSuffix(r.File, ".rego"))
 		dir = filepath.Join(filepath.Dir(dir), "testdata", filepath.Base(dir))
 		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		if len(files) == 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/kube"
 	"github.com/kscan-io/kscan/collectors/kube/kubetest"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/repotest"
 	"github.com/kscan-io/kscan/internal/testenv"
 	"github.com/kscan-io/kscan/scan"
 )
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 // the Secrets are applied with placeholder data (drift never compares it).
 func declaredObjects(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root(t), "testdata", "pulumi", "stack.json"))
+	data, err := os.ReadFile(filepath.Join(repotest.Root(), "testdata", "pulumi", "stack.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,37 +13,11 @@ import (
 	"github.com/kscan-io/kscan/collectors/pulumi"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/repotest"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/report"
 	"github.com/kscan-io/kscan/scan"
 )
-
-func root(t testing.TB) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(root(t), "..", "shared", "conformance")
-	if _, err := os.Stat(filepath.Join(p, "pulumi-eks")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus missing: %v", err)
-		}
-		t.Skipf("conformance corpus missing: %v", err)
-	}
-	return p
-}
 
 var engine *policies.Engine
 
@@ -67,7 +41,7 @@ func stateCollector(t *testing.T, files ...string) scan.Collector {
 		for _, f := range files {
 			name := f
 			if !filepath.IsAbs(f) {
-				f = filepath.Join(root(t), f)
+				f = filepath.Join(repotest.Root(), f)
 			}
 			pulumi.CollectFile(f, name, g)
 		}
@@ -79,7 +53,7 @@ func stateCollector(t *testing.T, files ...string) scan.Collector {
 // the cluster collector would (same node constructor, cluster source).
 func liveCollector(t *testing.T) scan.Collector {
 	return scan.CollectorFunc{N: "cluster", F: func(ctx context.Context, g *graph.Graph) error {
-		data, err := os.ReadFile(filepath.Join(root(t), "testdata", "pulumi", "live.yaml"))
+		data, err := os.ReadFile(filepath.Join(repotest.Root(), "testdata", "pulumi", "live.yaml"))
 		if err != nil {
 			return err
 		}
@@ -201,7 +175,7 @@ func TestEveryRuleRow(t *testing.T) {
 // carry server defaults show no drift.
 func TestUntouchedNoDrift(t *testing.T) {
 	live := scan.CollectorFunc{N: "cluster", F: func(ctx context.Context, g *graph.Graph) error {
-		data, err := os.ReadFile(filepath.Join(root(t), "testdata", "pulumi", "live.yaml"))
+		data, err := os.ReadFile(filepath.Join(repotest.Root(), "testdata", "pulumi", "live.yaml"))
 		if err != nil {
 			return err
 		}
@@ -236,7 +210,7 @@ func allSecrets(t *testing.T) []string {
 // EKS export, when present) in every format and looks for every secret.
 func TestNoSecretInReports(t *testing.T) {
 	files := []string{stackFile}
-	if p := filepath.Join(root(t), "..", "shared", "conformance", "pulumi-eks", "tests", "testdata", "recorded", "TestProviderUpgrade", "encryption-provider", "3.0.0", "stack.json"); fileExists(p) {
+	if p := filepath.Join(repotest.Root(), "..", "shared", "conformance", "pulumi-eks", "tests", "testdata", "recorded", "TestProviderUpgrade", "encryption-provider", "3.0.0", "stack.json"); fileExists(p) {
 		files = append(files, p)
 	} else if os.Getenv("CI") == "true" {
 		t.Fatal("conformance corpus missing")
@@ -324,7 +298,7 @@ func TestBadStateStillScans(t *testing.T) {
 // TestEKSConformance: the real EKS stack exports give the workload findings
 // on the URN-identified Pods and Deployment.
 func TestEKSConformance(t *testing.T) {
-	c := conformanceDir(t)
+	c := filepath.Dir(repotest.Conformance(t, "pulumi-eks"))
 	base := filepath.Join(c, "pulumi-eks", "tests", "testdata", "recorded", "TestProviderUpgrade")
 	rep := run(t, stateCollector(t, filepath.Join(base, "oidc-iam-sa", "3.0.0", "stack.json"), filepath.Join(base, "encryption-provider", "3.0.0", "stack.json")))
 	for _, n := range rep.Notifications {

@@ -199,8 +199,8 @@ func Parse(data []byte) ([]apitype.ResourceV3, error) {
 		return nil, fmt.Errorf("deployment: %v", sanitize(err))
 	}
 	for i := range d.Resources {
-		d.Resources[i].Inputs, _ = numbers(d.Resources[i].Inputs).(map[string]any)
-		d.Resources[i].Outputs, _ = numbers(d.Resources[i].Outputs).(map[string]any)
+		d.Resources[i].Inputs, _ = graph.PlainNumbers(d.Resources[i].Inputs).(map[string]any)
+		d.Resources[i].Outputs, _ = graph.PlainNumbers(d.Resources[i].Outputs).(map[string]any)
 	}
 	return d.Resources, nil
 }
@@ -269,31 +269,6 @@ func toAny(l []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-// numbers turns json.Number into int64 or float64, as YAML decoding does.
-func numbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = numbers(e)
-		}
-		return t
-	case []any:
-		for i, e := range t {
-			t[i] = numbers(e)
-		}
-		return t
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		if f, err := t.Float64(); err == nil {
-			return f
-		}
-		return t.String()
-	}
-	return v
 }
 
 // encryptedKind recognises a whole-file encryption envelope.

@@ -12,40 +12,8 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/pulumi/normalize"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/repotest"
 )
-
-// repoRoot is the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
-// conformance finds a file of the shared corpus: skipped locally when it is
-// absent, a failure in CI.
-func conformance(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join(repoRoot(t), "..", "shared", "conformance", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("conformance corpus missing: %v", err)
-		}
-		t.Skipf("conformance corpus missing: %v", err)
-	}
-	return p
-}
 
 const oneResource = `[{"urn":"urn:pulumi:dev::p::kubernetes:core/v1:ConfigMap::c","custom":true,"type":"kubernetes:core/v1:ConfigMap",
  "inputs":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"ns"},"data":{"k":"v"}}}]`
@@ -110,7 +78,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestTestdataStack(t *testing.T) {
-	p := filepath.Join(repoRoot(t), "testdata", "pulumi", "stack.json")
+	p := filepath.Join(repotest.Root(), "testdata", "pulumi", "stack.json")
 	g := graph.New()
 	CollectFile(p, "testdata/pulumi/stack.json", g)
 	if errs := g.Errors(); len(errs) > 0 {
@@ -183,7 +151,7 @@ var testdataSecrets = []string{
 func TestConformanceCheckpoints(t *testing.T) {
 	for _, f := range []string{"checkpoint-v3.json", "checkpoint-v4.json"} {
 		t.Run(f, func(t *testing.T) {
-			p := conformance(t, "pulumi/pkg/resource/stack/testdata/"+f)
+			p := repotest.Conformance(t, "pulumi/pkg/resource/stack/testdata/"+f)
 			data, err := os.ReadFile(p)
 			if err != nil {
 				t.Fatal(err)
@@ -308,7 +276,7 @@ func TestDIYBackend(t *testing.T) {
 // TestTruncationsNeverPanic cuts the testdata stack at many points: each
 // cut is an input error naming the file, never a panic.
 func TestTruncationsNeverPanic(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "pulumi", "stack.json"))
+	data, err := os.ReadFile(filepath.Join(repotest.Root(), "testdata", "pulumi", "stack.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

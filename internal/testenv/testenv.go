@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/kscan-io/kscan/internal/repotest"
 )
 
 // BinDir is where hack/testbin.sh puts the binaries.
@@ -46,11 +48,7 @@ func Binary(t testing.TB, name string) string {
 	t.Helper()
 	p := filepath.Join(BinDir(), name)
 	if _, err := os.Stat(p); err != nil {
-		msg := fmt.Sprintf("%s not found in %s: run hack/testbin.sh %s", name, BinDir(), name)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		repotest.Missing(t, "%s not found in %s: run hack/testbin.sh %s", name, BinDir(), name)
 	}
 	return p
 }

@@ -1,8 +1,8 @@
-package scan
+package glob
 
 import "testing"
 
-func TestGlob(t *testing.T) {
+func TestMatch(t *testing.T) {
 	tests := []struct {
 		p, s string
 		want bool
@@ -18,8 +18,8 @@ func TestGlob(t *testing.T) {
 		{"exact", "exactly", false},
 	}
 	for _, tt := range tests {
-		if got := Glob(tt.p, tt.s); got != tt.want {
-			t.Errorf("Glob(%q, %q) = %v, want %v", tt.p, tt.s, got, tt.want)
+		if got := Match(tt.p, tt.s); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.p, tt.s, got, tt.want)
 		}
 	}
 }

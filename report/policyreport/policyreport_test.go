@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,9 +30,10 @@ import (
 	"github.com/kscan-io/kscan/collectors/kube/kubetest"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/repotest"
 	"github.com/kscan-io/kscan/internal/testenv"
 	"github.com/kscan-io/kscan/policies"
-	"github.com/kscan-io/kscan/policyreport"
+	"github.com/kscan-io/kscan/report/policyreport"
 	"github.com/kscan-io/kscan/scan"
 )
 
@@ -58,7 +60,7 @@ func setup(t *testing.T) *testenv.APIServer {
 		if engine, err = policies.Load(context.Background(), policies.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		kubetest.ApplyFiles(t, srv.Config, "../testdata/demo", "../testdata/live")
+		kubetest.ApplyFiles(t, srv.Config, filepath.Join(repotest.Root(), "testdata/demo"), filepath.Join(repotest.Root(), "testdata/live"))
 		cs := kubernetes.NewForConfigOrDie(srv.Config)
 		_, err = cs.CoreV1().Secrets("shop").Create(context.Background(), &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "payments-db", Namespace: "shop"},
@@ -73,7 +75,7 @@ func setup(t *testing.T) *testenv.APIServer {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		for _, dir := range []string{"../deploy/crds", "../deploy/base"} {
+		for _, dir := range []string{filepath.Join(repotest.Root(), "deploy/crds"), filepath.Join(repotest.Root(), "deploy/base")} {
 			objs, err := kubetest.Kustomize(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -398,7 +400,7 @@ func TestDeployManifests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var all []*unstructured.Unstructured
-	for _, dir := range []string{"../deploy/crds", "../deploy/base"} {
+	for _, dir := range []string{filepath.Join(repotest.Root(), "deploy/crds"), filepath.Join(repotest.Root(), "deploy/base")} {
 		objs, err := kubetest.Kustomize(dir)
 		if err != nil {
 			t.Fatal(err)
