@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -15,13 +16,17 @@ import (
 // back to it.
 func toAST(v any) (ast.Value, error) { return (&interner{}).value(v) }
 
-// interner shares one *ast.Term between equal short strings (object keys
-// such as "name", "image", "app" and common values). Input values are
-// only read during evaluation, so sharing is safe, and it cuts the input's
-// memory by a large fraction on big scans. One interner is used per
-// goroutine.
+// interner shares one *ast.Term between equal values: short strings (object
+// keys such as "name", "image", "app" and common values), small integers,
+// and whole objects and arrays that occur more than once (labels repeated in
+// a Deployment's metadata, selector and template; the same securityContext,
+// resources or probe in every container). Input values are only read during
+// evaluation, so sharing is safe, and it cuts the input's memory by a large
+// fraction on big scans. One interner is used per goroutine.
 type interner struct {
 	strings map[string]*ast.Term
+	ints    map[int64]*ast.Term
+	shared  map[int][]*ast.Term
 }
 
 // maxInterned bounds the strings worth sharing: long ones rarely repeat.
@@ -48,6 +53,35 @@ func (in *interner) str(s string) *ast.Term {
 	return t
 }
 
+func (in *interner) int(i int64) *ast.Term {
+	if in.ints == nil {
+		in.ints = map[int64]*ast.Term{}
+	}
+	t, ok := in.ints[i]
+	if !ok {
+		t = ast.NewTerm(ast.Number(strconv.FormatInt(i, 10)))
+		in.ints[i] = t
+	}
+	return t
+}
+
+// share returns an earlier term equal to t (an object or array), or
+// remembers t. Hashes of objects and arrays are computed as they are built,
+// so the lookup is cheap; equal hashes are confirmed by comparison.
+func (in *interner) share(t *ast.Term) *ast.Term {
+	h := t.Value.Hash()
+	if in.shared == nil {
+		in.shared = map[int][]*ast.Term{}
+	}
+	for _, c := range in.shared[h] {
+		if c.Value.Compare(t.Value) == 0 {
+			return c
+		}
+	}
+	in.shared[h] = append(in.shared[h], t)
+	return t
+}
+
 func (in *interner) term(v any) (*ast.Term, error) {
 	switch t := v.(type) {
 	case string:
@@ -59,10 +93,18 @@ func (in *interner) term(v any) (*ast.Term, error) {
 		return falseTerm, nil
 	case nil:
 		return nullTerm, nil
+	case int64:
+		return in.int(t), nil
+	case int:
+		return in.int(int64(t)), nil
 	}
 	val, err := in.value(v)
 	if err != nil {
 		return nil, err
+	}
+	switch val.(type) {
+	case ast.Object, *ast.Array:
+		return in.share(ast.NewTerm(val)), nil
 	}
 	return ast.NewTerm(val), nil
 }
@@ -76,9 +118,9 @@ func (in *interner) value(v any) (ast.Value, error) {
 	case bool:
 		return ast.Boolean(t), nil
 	case int64:
-		return ast.Number(json.Number(fmt.Sprint(t))), nil
+		return ast.Number(strconv.FormatInt(t, 10)), nil
 	case int:
-		return ast.Number(json.Number(fmt.Sprint(t))), nil
+		return ast.Number(strconv.Itoa(t)), nil
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
 			return ast.String(fmt.Sprint(t)), nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -31,61 +32,97 @@ func (in *Input) Node(key string) (*graph.Node, bool) {
 // input.facts.<name>.
 type Facts map[string]any
 
+// Field names of the input's objects: one term each, shared by every node.
+var (
+	termKey            = ast.StringTerm("key")
+	termID             = ast.StringTerm("id")
+	termType           = ast.StringTerm("type")
+	termObject         = ast.StringTerm("object")
+	termSource         = ast.StringTerm("source")
+	termKind           = ast.StringTerm("kind")
+	termNamespace      = ast.StringTerm("namespace")
+	termName           = ast.StringTerm("name")
+	termAttrs          = ast.StringTerm("attrs")
+	termFile           = ast.StringTerm("file")
+	termLine           = ast.StringTerm("line")
+	termCluster        = ast.StringTerm("cluster")
+	termPath           = ast.StringTerm("path")
+	termURN            = ast.StringTerm("urn")
+	termList           = ast.StringTerm("list")
+	termIndex          = ast.StringTerm("index")
+	termImageRef       = ast.StringTerm("image_ref")
+	termResolvedDigest = ast.StringTerm("resolved_digest")
+	termRaw            = ast.StringTerm("raw")
+	termRegistry       = ast.StringTerm("registry")
+	termRepository     = ast.StringTerm("repository")
+	termTag            = ast.StringTerm("tag")
+	termDigest         = ast.StringTerm("digest")
+	termLongRunning    = ast.StringTerm("long_running")
+	termPodMeta        = ast.StringTerm("pod_meta")
+	termPodSpec        = ast.StringTerm("pod_spec")
+	termSpecPath       = ast.StringTerm("spec_path")
+	termServiceAccount = ast.StringTerm("service_account")
+	termLabels         = ast.StringTerm("labels")
+	termContainers     = ast.StringTerm("containers")
+)
+
 // BuildInput converts a frozen graph to the Rego input. Each object is
-// converted to ast exactly once; derived views (workloads, containers) share
-// the converted values instead of copying them.
+// converted to ast exactly once; derived views (workloads, containers) and
+// repeated values (keys, types, namespaces, identical edge lists) share
+// terms instead of copying them: the input is the largest structure of a big
+// scan.
 func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 	nodes := g.Nodes()
 	in := &Input{nodes: make(map[string]*graph.Node, len(nodes))}
-
-	nodeObjs := make([][2]*ast.Term, 0, len(nodes))
-	byType := map[string][]*ast.Term{}
-	objAST := make(map[string]ast.Value, len(nodes))
 	converted, err := convertObjects(nodes)
 	if err != nil {
 		return nil, err
 	}
+	strs := &interner{}
+	keys := make(map[string]*ast.Term, len(nodes))
+	nodeObjs := make([][2]*ast.Term, 0, len(nodes))
+	byType := map[string][]*ast.Term{}
 	for i, n := range nodes {
 		in.nodes[n.Key] = n
-		obj := converted[i]
-		objAST[n.Key] = obj
-		fields := [][2]*ast.Term{
-			ast.Item(ast.StringTerm("key"), ast.StringTerm(n.Key)),
-			ast.Item(ast.StringTerm("id"), ast.StringTerm(n.ID)),
-			ast.Item(ast.StringTerm("type"), ast.StringTerm(n.Type)),
-			ast.Item(ast.StringTerm("object"), ast.NewTerm(obj)),
-			ast.Item(ast.StringTerm("source"), mustTerm(n.Source)),
+		key := ast.StringTerm(n.Key)
+		keys[n.Key] = key
+		id := key
+		if n.ID != n.Key {
+			id = ast.StringTerm(n.ID)
 		}
+		fields := make([][2]*ast.Term, 0, 9)
+		fields = append(fields,
+			[2]*ast.Term{termKey, key},
+			[2]*ast.Term{termID, id},
+			[2]*ast.Term{termType, strs.str(n.Type)},
+			[2]*ast.Term{termObject, ast.NewTerm(converted[i])},
+			[2]*ast.Term{termSource, sourceTerm(n.Source, strs)},
+		)
 		if graph.IsK8s(n) {
 			kind, ns, name := graph.K8sMeta(n)
 			fields = append(fields,
-				ast.Item(ast.StringTerm("kind"), ast.StringTerm(kind)),
-				ast.Item(ast.StringTerm("namespace"), ast.StringTerm(ns)),
-				ast.Item(ast.StringTerm("name"), ast.StringTerm(name)))
+				[2]*ast.Term{termKind, strs.str(kind)},
+				[2]*ast.Term{termNamespace, strs.str(ns)},
+				[2]*ast.Term{termName, ast.StringTerm(name)})
 		}
 		if len(n.Attrs) > 0 {
-			attrs, err := toAST(n.Attrs)
+			attrs, err := strs.value(n.Attrs)
 			if err != nil {
 				return nil, fmt.Errorf("node %s attrs: %w", n.ID, err)
 			}
-			fields = append(fields, ast.Item(ast.StringTerm("attrs"), ast.NewTerm(attrs)))
+			fields = append(fields, [2]*ast.Term{termAttrs, ast.NewTerm(attrs)})
 		}
-		nodeObjs = append(nodeObjs, ast.Item(ast.StringTerm(n.Key), ast.ObjectTerm(fields...)))
-		byType[n.Type] = append(byType[n.Type], ast.StringTerm(n.Key))
+		nodeObjs = append(nodeObjs, [2]*ast.Term{key, ast.ObjectTerm(fields...)})
+		byType[n.Type] = append(byType[n.Type], key)
 	}
 
-	out := map[string]map[string][]*ast.Term{}
-	inn := map[string]map[string][]*ast.Term{}
-	for _, e := range g.Edges() {
-		addEdge(out, e.From, e.Type, e.To)
-		addEdge(inn, e.To, e.Type, e.From)
-	}
+	out, inn := edgeMaps(g.Edges(), keys)
 
-	workloads := buildWorkloads(nodes, objAST, in.nodes)
+	workloads := buildWorkloads(nodes, converted, strs)
 
 	factsTerm := ast.NewObject()
 	for _, k := range sortedKeys(facts) {
-		v, err := toAST(facts[k])
+		v, err := strs.value(facts[k])
 		if err != nil {
 			return nil, fmt.Errorf("facts %s: %w", k, err)
 		}
@@ -95,14 +132,113 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 	in.Value = ast.NewObject(
 		ast.Item(ast.StringTerm("nodes"), ast.ObjectTerm(nodeObjs...)),
 		ast.Item(ast.StringTerm("by_type"), listMap(byType)),
-		ast.Item(ast.StringTerm("out"), edgeMap(out)),
-		ast.Item(ast.StringTerm("in"), edgeMap(inn)),
+		ast.Item(ast.StringTerm("out"), out),
+		ast.Item(ast.StringTerm("in"), inn),
 		ast.Item(ast.StringTerm("k8s"), ast.ObjectTerm(
 			ast.Item(ast.StringTerm("workloads"), ast.ArrayTerm(workloads...)),
 		)),
 		ast.Item(ast.StringTerm("facts"), ast.NewTerm(factsTerm)),
 	)
 	return in, nil
+}
+
+// sourceTerm is a graph.Source as Rego sees it: its JSON form (empty fields
+// left out, kind always present).
+func sourceTerm(s graph.Source, strs *interner) *ast.Term {
+	fields := make([][2]*ast.Term, 0, 3)
+	fields = append(fields, [2]*ast.Term{termKind, strs.str(string(s.Kind))})
+	if s.File != "" {
+		fields = append(fields, [2]*ast.Term{termFile, strs.str(s.File)})
+	}
+	if s.Line != 0 {
+		fields = append(fields, [2]*ast.Term{termLine, ast.IntNumberTerm(s.Line)})
+	}
+	if s.Cluster != "" {
+		fields = append(fields, [2]*ast.Term{termCluster, strs.str(s.Cluster)})
+	}
+	if s.Path != "" {
+		fields = append(fields, [2]*ast.Term{termPath, ast.StringTerm(s.Path)})
+	}
+	if s.URN != "" {
+		fields = append(fields, [2]*ast.Term{termURN, ast.StringTerm(s.URN)})
+	}
+	return ast.ObjectTerm(fields...)
+}
+
+// imageRefTerm is a graph.ImageRef as Rego sees it (its JSON form).
+func imageRefTerm(r graph.ImageRef, strs *interner) *ast.Term {
+	fields := [][2]*ast.Term{
+		{termRaw, strs.str(r.Raw)},
+		{termRegistry, strs.str(r.Registry)},
+		{termRepository, strs.str(r.Repository)},
+		{termTag, strs.str(r.Tag)},
+	}
+	if r.Digest != "" {
+		fields = append(fields, [2]*ast.Term{termDigest, strs.str(r.Digest)})
+	}
+	return ast.ObjectTerm(fields...)
+}
+
+// edgeMaps builds input.out (from -> type -> [to]) and input.in (to -> type
+// -> [from]) from edges sorted by (from, type, to). Nodes with the same
+// edges (every object of a namespace has just its in-namespace edge) share
+// one value.
+func edgeMaps(edges []graph.Edge, keys map[string]*ast.Term) (out, in *ast.Term) {
+	term := func(k string) *ast.Term {
+		if t, ok := keys[k]; ok {
+			return t
+		}
+		t := ast.StringTerm(k)
+		keys[k] = t
+		return t
+	}
+	type adj = map[string]map[string][]string
+	outs, ins := adj{}, adj{}
+	add := func(m adj, a, typ, b string) {
+		inner := m[a]
+		if inner == nil {
+			inner = map[string][]string{}
+			m[a] = inner
+		}
+		inner[typ] = append(inner[typ], b)
+	}
+	for _, e := range edges {
+		add(outs, e.From, e.Type, e.To)
+		add(ins, e.To, e.Type, e.From)
+	}
+	shared := map[string]*ast.Term{}
+	build := func(m adj) *ast.Term {
+		items := make([][2]*ast.Term, 0, len(m))
+		var sig strings.Builder
+		for _, k := range sortedKeys(m) {
+			types := m[k]
+			sig.Reset()
+			for _, typ := range sortedKeys(types) {
+				sig.WriteString(typ)
+				for _, to := range types[typ] {
+					sig.WriteByte(0)
+					sig.WriteString(to)
+				}
+				sig.WriteByte(1)
+			}
+			v, ok := shared[sig.String()]
+			if !ok {
+				typeItems := make([][2]*ast.Term, 0, len(types))
+				for _, typ := range sortedKeys(types) {
+					ends := make([]*ast.Term, len(types[typ]))
+					for i, to := range types[typ] {
+						ends[i] = term(to)
+					}
+					typeItems = append(typeItems, [2]*ast.Term{ast.StringTerm(typ), ast.ArrayTerm(ends...)})
+				}
+				v = ast.ObjectTerm(typeItems...)
+				shared[sig.String()] = v
+			}
+			items = append(items, [2]*ast.Term{term(k), v})
+		}
+		return ast.ObjectTerm(items...)
+	}
+	return build(outs), build(ins)
 }
 
 // convertObjects converts every node's object to Rego values, in parallel:
@@ -133,20 +269,25 @@ func convertObjects(nodes []*graph.Node) ([]ast.Value, error) {
 
 var longRunning = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true}
 
+// controllerKey names a workload for the ownership test.
+type controllerKey struct{ cluster, ns, kind, name string }
+
 // buildWorkloads lists every object that carries a pod spec, except those a
 // controller in the graph owns (a Deployment's ReplicaSets and Pods): their
-// findings belong to the owner.
-func buildWorkloads(nodes []*graph.Node, objAST map[string]ast.Value, byKey map[string]*graph.Node) []*ast.Term {
-	present := map[string]bool{}
+// findings belong to the owner. converted holds each node's object as ast.
+func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) []*ast.Term {
+	present := map[controllerKey]bool{}
 	for _, n := range nodes {
 		if graph.IsK8s(n) {
 			kind, ns, name := graph.K8sMeta(n)
-			present[n.Source.Cluster+"|"+ns+"|"+kind+"|"+name] = true
+			if graph.WorkloadKinds[kind] {
+				present[controllerKey{n.Source.Cluster, ns, kind, name}] = true
+			}
 		}
 	}
 	resolved := imagelink.ResolvedDigests(nodes) // registry collector results, if any
 	var out []*ast.Term
-	for _, n := range nodes {
+	for i, n := range nodes {
 		if !graph.IsK8s(n) {
 			continue
 		}
@@ -161,7 +302,7 @@ func buildWorkloads(nodes []*graph.Node, objAST map[string]ast.Value, byKey map[
 		if ownedByPresentController(n, ns, present) {
 			continue
 		}
-		obj := objAST[n.Key]
+		obj := converted[i]
 		specAST := findPath(obj, path)
 		metaAST := findPath(obj, path[:len(path)-len("spec")]+"metadata")
 		if kind == "Pod" {
@@ -182,25 +323,25 @@ func buildWorkloads(nodes []*graph.Node, objAST map[string]ast.Value, byKey map[
 				}
 				image, _ := cm["image"].(string)
 				ref := graph.ParseImageRef(image)
-				// The container object itself gains list, index and image_ref: it is
-				// kscan's own converted copy, and copying every container would cost
-				// tens of MB on large scans.
-				entry := cobj
+				// The entry is the container's fields plus list, index and
+				// image_ref. It is a new object holding the same terms: converted
+				// values are shared between equal containers and must not change.
+				items := make([][2]*ast.Term, 0, cobj.Len()+5)
+				cobj.Foreach(func(k, v *ast.Term) { items = append(items, [2]*ast.Term{k, v}) })
 				if _, has := cm["name"]; !has {
-					entry.Insert(ast.StringTerm("name"), ast.StringTerm(fmt.Sprintf("%s[%d]", list, i)))
+					items = append(items, [2]*ast.Term{termName, ast.StringTerm(fmt.Sprintf("%s[%d]", list, i))})
 				}
-				entry.Insert(ast.StringTerm("list"), ast.StringTerm(list))
-				entry.Insert(ast.StringTerm("index"), ast.IntNumberTerm(i))
+				items = append(items, [2]*ast.Term{termList, strs.str(list)}, [2]*ast.Term{termIndex, strs.int(int64(i))})
 				// An image that is not known yet (a computed value in a Pulumi
 				// preview) has no reference: rules about tags must not guess.
 				if image != "" && !isUnknown(image) {
-					entry.Insert(ast.StringTerm("image_ref"), mustTerm(ref))
+					items = append(items, [2]*ast.Term{termImageRef, imageRefTerm(ref, strs)})
 				}
 				// The digest the reference resolves to now, when a registry said.
 				if d := resolved[imagelink.Key(ref)]; d != "" && ref.Digest == "" {
-					entry.Insert(ast.StringTerm("resolved_digest"), ast.StringTerm(d))
+					items = append(items, [2]*ast.Term{termResolvedDigest, ast.StringTerm(d)})
 				}
-				containers = append(containers, ast.NewTerm(entry))
+				containers = append(containers, ast.ObjectTerm(items...))
 			}
 		}
 		if specAST == nil {
@@ -209,25 +350,26 @@ func buildWorkloads(nodes []*graph.Node, objAST map[string]ast.Value, byKey map[
 		if metaAST == nil {
 			metaAST = ast.NewObject()
 		}
+		labels, _ := strs.value(graph.Labels(meta))
 		out = append(out, ast.ObjectTerm(
-			ast.Item(ast.StringTerm("key"), ast.StringTerm(n.Key)),
-			ast.Item(ast.StringTerm("id"), ast.StringTerm(n.ID)),
-			ast.Item(ast.StringTerm("kind"), ast.StringTerm(kind)),
-			ast.Item(ast.StringTerm("namespace"), ast.StringTerm(ns)),
-			ast.Item(ast.StringTerm("name"), ast.StringTerm(name)),
-			ast.Item(ast.StringTerm("long_running"), ast.BooleanTerm(longRunning[kind])),
-			ast.Item(ast.StringTerm("pod_meta"), ast.NewTerm(metaAST)),
-			ast.Item(ast.StringTerm("pod_spec"), ast.NewTerm(specAST)),
-			ast.Item(ast.StringTerm("spec_path"), ast.StringTerm(path)),
-			ast.Item(ast.StringTerm("service_account"), ast.StringTerm(graph.ServiceAccountName(spec))),
-			ast.Item(ast.StringTerm("labels"), mustTerm(graph.Labels(meta))),
-			ast.Item(ast.StringTerm("containers"), ast.ArrayTerm(containers...)),
+			ast.Item(termKey, ast.StringTerm(n.Key)),
+			ast.Item(termID, ast.StringTerm(n.ID)),
+			ast.Item(termKind, strs.str(kind)),
+			ast.Item(termNamespace, strs.str(ns)),
+			ast.Item(termName, ast.StringTerm(name)),
+			ast.Item(termLongRunning, ast.BooleanTerm(longRunning[kind])),
+			ast.Item(termPodMeta, ast.NewTerm(metaAST)),
+			ast.Item(termPodSpec, ast.NewTerm(specAST)),
+			ast.Item(termSpecPath, strs.str(path)),
+			ast.Item(termServiceAccount, strs.str(graph.ServiceAccountName(spec))),
+			ast.Item(termLabels, ast.NewTerm(labels)),
+			ast.Item(termContainers, ast.ArrayTerm(containers...)),
 		))
 	}
 	return out
 }
 
-func ownedByPresentController(n *graph.Node, ns string, present map[string]bool) bool {
+func ownedByPresentController(n *graph.Node, ns string, present map[controllerKey]bool) bool {
 	meta, _ := n.Object["metadata"].(map[string]any)
 	refs, _ := meta["ownerReferences"].([]any)
 	for _, r := range refs {
@@ -237,7 +379,7 @@ func ownedByPresentController(n *graph.Node, ns string, present map[string]bool)
 		}
 		kind, _ := rm["kind"].(string)
 		name, _ := rm["name"].(string)
-		if graph.WorkloadKinds[kind] && present[n.Source.Cluster+"|"+ns+"|"+kind+"|"+name] {
+		if graph.WorkloadKinds[kind] && present[controllerKey{n.Source.Cluster, ns, kind, name}] {
 			return true
 		}
 	}
@@ -270,27 +412,10 @@ func findPath(v ast.Value, path string) ast.Value {
 	return cur
 }
 
-func addEdge(m map[string]map[string][]*ast.Term, a, typ, b string) {
-	inner := m[a]
-	if inner == nil {
-		inner = map[string][]*ast.Term{}
-		m[a] = inner
-	}
-	inner[typ] = append(inner[typ], ast.StringTerm(b))
-}
-
 func listMap(m map[string][]*ast.Term) *ast.Term {
 	items := make([][2]*ast.Term, 0, len(m))
 	for _, k := range sortedKeys(m) {
 		items = append(items, ast.Item(ast.StringTerm(k), ast.ArrayTerm(m[k]...)))
-	}
-	return ast.ObjectTerm(items...)
-}
-
-func edgeMap(m map[string]map[string][]*ast.Term) *ast.Term {
-	items := make([][2]*ast.Term, 0, len(m))
-	for _, k := range sortedKeys(m) {
-		items = append(items, ast.Item(ast.StringTerm(k), listMap(m[k])))
 	}
 	return ast.ObjectTerm(items...)
 }
@@ -302,14 +427,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func mustTerm(v any) *ast.Term {
-	val, err := ast.InterfaceToValue(v)
-	if err != nil {
-		panic(fmt.Sprintf("kscan: converting %T to Rego: %v", v, err)) // only called on kscan's own plain structs
-	}
-	return ast.NewTerm(val)
 }
 
 // UnknownValue is how collectors write a value that is not known yet (a

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -21,9 +22,37 @@ func main() {
 		debug.SetMemoryLimit(960 << 20)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
+}
+
+// startProfile writes Go profiles for docs/benchmarks.md work when
+// KSCAN_PPROF_CPU or KSCAN_PPROF_HEAP name a file (not flags: they are for
+// kscan's developers, not its users).
+func startProfile() func() {
+	cpu, heap := os.Getenv("KSCAN_PPROF_CPU"), os.Getenv("KSCAN_PPROF_HEAP")
+	var cpuFile *os.File
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			cpuFile = f
+		}
+	}
+	return func() {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			cpuFile.Close()
+		}
+		if heap != "" {
+			if f, err := os.Create(heap); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}
 }
 
 // exitError carries an exit code through cobra.

@@ -124,8 +124,9 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			strs := &strCache{}
 			for p := range jobs {
-				collectFile(ctx, p, opts, g)
+				collectFile(ctx, p, opts, g, strs)
 			}
 		}()
 	}
@@ -183,7 +184,7 @@ func walk(ctx context.Context, root string, opts Options, g *graph.Graph) ([]str
 	return files, err
 }
 
-func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph) {
+func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph, strs *strCache) {
 	name := path
 	if path == "-" {
 		name = StdinName
@@ -208,58 +209,101 @@ func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph)
 			return
 		}
 	}
-	ParseInto(data, src, opts.DefaultNamespace, g)
+	parseInto(data, src, opts.DefaultNamespace, g, strs)
 }
 
 // ParseInto parses a YAML or JSON stream of Kubernetes objects into g as
 // nodes whose source is src with the line filled in. Other collectors (Helm,
 // Kustomize) reuse it for rendered output.
 func ParseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph) {
+	parseInto(data, src, defaultNamespace, g, &strCache{})
+}
+
+func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph, strs *strCache) {
 	for _, doc := range splitDocuments(data) {
 		if len(bytes.TrimSpace(doc.data)) == 0 {
 			continue
 		}
-		var root yaml.Node
-		if err := yaml.Unmarshal(doc.data, &root); err != nil {
-			s := src
-			s.Line = doc.firstLine + max(YAMLErrorLine(err), 1) - 1
-			g.AddError(graph.InputError{Source: s, Message: "invalid YAML: " + CleanYAMLError(err)})
+		if v, pos, ok := fastDecode(doc.data, strs); ok {
+			addObject(v, pos, doc.firstLine, src, defaultNamespace, g)
 			continue
 		}
-		c := &converter{budget: maxExpandedValues}
-		v, err := c.convert(&root, 0)
+		v, top, err := slowDecode(doc.data)
 		if err != nil {
 			s := src
 			var le *limitError
-			if errors.As(err, &le) {
+			switch {
+			case errors.As(err, &le):
 				s.Line = doc.firstLine + le.line - 1
+				g.AddError(graph.InputError{Source: s, Message: err.Error()})
+			default:
+				s.Line = doc.firstLine + max(YAMLErrorLine(err), 1) - 1
+				g.AddError(graph.InputError{Source: s, Message: "invalid YAML: " + CleanYAMLError(err)})
 			}
-			g.AddError(graph.InputError{Source: s, Message: err.Error()})
 			continue
 		}
-		top := &root
-		if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
-			top = top.Content[0]
-		}
-		addObject(v, top, doc.firstLine, src, defaultNamespace, g)
+		addObject(v, nodeLocator{top}, doc.firstLine, src, defaultNamespace, g)
 	}
 }
 
+// slowDecode decodes any YAML document through yaml.v3, with kscan's limits;
+// top is the root node (for object lines).
+func slowDecode(doc []byte) (any, *yaml.Node, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(doc, &root); err != nil {
+		return nil, nil, err
+	}
+	c := &converter{budget: maxExpandedValues}
+	v, err := c.convert(&root, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	top := &root
+	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
+		top = top.Content[0]
+	}
+	return v, top, nil
+}
+
+// locator gives the line of a decoded value and of its "items" elements,
+// whichever decoder produced it.
+type locator interface {
+	Line() int
+	Item(i int) locator // nil when unknown
+}
+
+type nodeLocator struct{ n *yaml.Node }
+
+func (l nodeLocator) Line() int { return l.n.Line }
+func (l nodeLocator) Item(i int) locator {
+	if items := mappingValue(l.n, "items"); items != nil && i < len(items.Content) {
+		return nodeLocator{items.Content[i]}
+	}
+	return nil
+}
+
+func (p *position) Line() int { return p.line }
+func (p *position) Item(i int) locator {
+	if i < len(p.items) && p.items[i] != nil {
+		return p.items[i]
+	}
+	return nil
+}
+
 // addObject adds one decoded document; List kinds add each item.
-func addObject(v any, n *yaml.Node, firstLine int, src graph.Source, defaultNamespace string, g *graph.Graph) {
+func addObject(v any, at locator, firstLine int, src graph.Source, defaultNamespace string, g *graph.Graph) {
 	obj, ok := v.(map[string]any)
 	if !ok || !graph.IsK8sObject(obj) {
 		return // not a Kubernetes object: skipped without noise
 	}
 	s := src
-	s.Line = firstLine + n.Line - 1
+	s.Line = firstLine + at.Line() - 1
 	kind := obj["kind"].(string)
 	if items, isList := obj["items"].([]any); isList && strings.HasSuffix(kind, "List") {
-		itemNodes := mappingValue(n, "items")
 		for i, it := range items {
-			in := n
-			if itemNodes != nil && i < len(itemNodes.Content) {
-				in = itemNodes.Content[i]
+			in := at.Item(i)
+			if in == nil {
+				in = at
 			}
 			addObject(it, in, firstLine, src, defaultNamespace, g)
 		}
