@@ -5,6 +5,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -139,9 +140,9 @@ type Graph struct {
 	nodes  map[string]*Node
 	edges  map[Edge]struct{}
 	errors []InputError
-	// Clusters names the clusters scanned, for identities with a cluster
-	// prefix when more than one is scanned.
-	frozen bool
+	// sorted caches Nodes' order until the next AddNode: rules, enrichers
+	// and the input builder each ask for it on graphs of many thousands.
+	sorted []*Node
 }
 
 // New returns an empty graph.
@@ -168,6 +169,7 @@ func (g *Graph) AddNode(n *Node) string {
 	}
 	n.Key = key
 	g.nodes[key] = n
+	g.sorted = nil
 	return key
 }
 
@@ -201,12 +203,14 @@ func (g *Graph) Node(key string) (*Node, bool) {
 func (g *Graph) Nodes() []*Node {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]*Node, 0, len(g.nodes))
-	for _, n := range g.nodes {
-		out = append(out, n)
+	if g.sorted == nil {
+		g.sorted = make([]*Node, 0, len(g.nodes))
+		for _, n := range g.nodes {
+			g.sorted = append(g.sorted, n)
+		}
+		sort.Slice(g.sorted, func(i, j int) bool { return g.sorted[i].Key < g.sorted[j].Key })
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
+	return slices.Clone(g.sorted)
 }
 
 // Len is the number of nodes.

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"unsafe"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -23,10 +25,18 @@ func toAST(v any) (ast.Value, error) { return (&interner{}).value(v) }
 // resources or probe in every container). Input values are only read during
 // evaluation, so sharing is safe, and it cuts the input's memory by a large
 // fraction on big scans. One interner is used per goroutine.
+//
+// Objects and arrays are hash-consed bottom-up: their elements are already
+// canonical terms, so two are equal exactly when they hold the same keys and
+// the same element terms, which is checked by pointer before anything is
+// built. A duplicate costs no allocation.
 type interner struct {
 	strings map[string]*ast.Term
 	ints    map[int64]*ast.Term
-	shared  map[int][]*ast.Term
+	objects map[uint64][]*ast.Term
+	arrays  map[uint64][]*ast.Term
+	items   [][2]*ast.Term // scratch stack of object entries being built
+	elems   []*ast.Term    // scratch stack of array elements being built
 }
 
 // maxInterned bounds the strings worth sharing: long ones rarely repeat.
@@ -65,21 +75,15 @@ func (in *interner) int(i int64) *ast.Term {
 	return t
 }
 
-// share returns an earlier term equal to t (an object or array), or
-// remembers t. Hashes of objects and arrays are computed as they are built,
-// so the lookup is cheap; equal hashes are confirmed by comparison.
-func (in *interner) share(t *ast.Term) *ast.Term {
-	h := t.Value.Hash()
-	if in.shared == nil {
-		in.shared = map[int][]*ast.Term{}
-	}
-	for _, c := range in.shared[h] {
-		if c.Value.Compare(t.Value) == 0 {
-			return c
-		}
-	}
-	in.shared[h] = append(in.shared[h], t)
-	return t
+// identity hashes a term by address: canonical terms are equal exactly when
+// they are the same term. The address is only hashed, never dereferenced,
+// and Go's collector does not move heap objects.
+func identity(t *ast.Term) uint64 {
+	x := uint64(uintptr(unsafe.Pointer(t)))
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return x
 }
 
 func (in *interner) term(v any) (*ast.Term, error) {
@@ -97,16 +101,89 @@ func (in *interner) term(v any) (*ast.Term, error) {
 		return in.int(t), nil
 	case int:
 		return in.int(int64(t)), nil
+	case map[string]any:
+		return in.object(t)
+	case []any:
+		return in.array(t)
 	}
 	val, err := in.value(v)
 	if err != nil {
 		return nil, err
 	}
-	switch val.(type) {
-	case ast.Object, *ast.Array:
-		return in.share(ast.NewTerm(val)), nil
-	}
 	return ast.NewTerm(val), nil
+}
+
+// object returns the canonical term of a map.
+func (in *interner) object(m map[string]any) (*ast.Term, error) {
+	start := len(in.items)
+	var h uint64
+	for k, e := range m {
+		et, err := in.term(e)
+		if err != nil {
+			in.items = in.items[:start]
+			return nil, err
+		}
+		kt := in.str(k)
+		in.items = append(in.items, [2]*ast.Term{kt, et})
+		h += identity(kt)*31 + identity(et) // order-independent: map order is random
+	}
+	items := in.items[start:]
+	defer func() { in.items = in.items[:start] }()
+	if in.objects == nil {
+		in.objects = map[uint64][]*ast.Term{}
+	}
+next:
+	for _, c := range in.objects[h] {
+		obj := c.Value.(ast.Object)
+		if obj.Len() != len(items) {
+			continue
+		}
+		for _, it := range items {
+			if obj.Get(it[0]) != it[1] {
+				continue next
+			}
+		}
+		return c, nil
+	}
+	t := ast.NewTerm(ast.NewObject(items...))
+	in.objects[h] = append(in.objects[h], t)
+	return t, nil
+}
+
+// array returns the canonical term of a list.
+func (in *interner) array(a []any) (*ast.Term, error) {
+	start := len(in.elems)
+	h := uint64(len(a))
+	for _, e := range a {
+		et, err := in.term(e)
+		if err != nil {
+			in.elems = in.elems[:start]
+			return nil, err
+		}
+		in.elems = append(in.elems, et)
+		h = h*1099511628211 + identity(et)
+	}
+	elems := in.elems[start:]
+	defer func() { in.elems = in.elems[:start] }()
+	if in.arrays == nil {
+		in.arrays = map[uint64][]*ast.Term{}
+	}
+next:
+	for _, c := range in.arrays[h] {
+		arr := c.Value.(*ast.Array)
+		if arr.Len() != len(elems) {
+			continue
+		}
+		for i, e := range elems {
+			if arr.Elem(i) != e {
+				continue next
+			}
+		}
+		return c, nil
+	}
+	t := ast.ArrayTerm(slices.Clone(elems)...)
+	in.arrays[h] = append(in.arrays[h], t)
+	return t, nil
 }
 
 func (in *interner) value(v any) (ast.Value, error) {
@@ -129,25 +206,17 @@ func (in *interner) value(v any) (ast.Value, error) {
 	case json.Number:
 		return ast.Number(t), nil
 	case map[string]any:
-		items := make([][2]*ast.Term, 0, len(t))
-		for k, e := range t {
-			et, err := in.term(e)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, [2]*ast.Term{in.str(k), et})
+		t2, err := in.object(t)
+		if err != nil {
+			return nil, err
 		}
-		return ast.NewObject(items...), nil
+		return t2.Value, nil
 	case []any:
-		terms := make([]*ast.Term, len(t))
-		for i, e := range t {
-			et, err := in.term(e)
-			if err != nil {
-				return nil, err
-			}
-			terms[i] = et
+		t2, err := in.array(t)
+		if err != nil {
+			return nil, err
 		}
-		return ast.NewArray(terms...), nil
+		return t2.Value, nil
 	case map[string]string:
 		items := make([][2]*ast.Term, 0, len(t))
 		for k, e := range t {

@@ -407,7 +407,11 @@ func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][
 		wg.Add(1)
 		go func(p int) {
 			defer wg.Done()
+			t0 := time.Now()
 			res, err := e.evalQuery(ctx, in, groups[p])
+			if os.Getenv("KSCAN_DEBUG_TIMINGS") != "" {
+				fmt.Fprintf(os.Stderr, "kscan: rule group %d (%d rules) %v\n", p, len(groups[p]), time.Since(t0).Round(time.Millisecond))
+			}
 			if err != nil {
 				errs[p] = err
 				return

@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -74,51 +75,29 @@ var (
 func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 	nodes := g.Nodes()
 	in := &Input{nodes: make(map[string]*graph.Node, len(nodes))}
-	converted, err := convertObjects(nodes)
+	converted, err := convertNodes(nodes)
 	if err != nil {
 		return nil, err
 	}
-	strs := &interner{}
 	keys := make(map[string]*ast.Term, len(nodes))
-	nodeObjs := make([][2]*ast.Term, 0, len(nodes))
+	nodeObjs := make([][2]*ast.Term, len(nodes))
 	byType := map[string][]*ast.Term{}
+	byAttr := map[string][]*ast.Term{}
+	objects := make([]ast.Value, len(nodes))
 	for i, n := range nodes {
+		c := converted[i]
 		in.nodes[n.Key] = n
-		key := ast.StringTerm(n.Key)
-		keys[n.Key] = key
-		id := key
-		if n.ID != n.Key {
-			id = ast.StringTerm(n.ID)
+		keys[n.Key] = c.key
+		nodeObjs[i] = [2]*ast.Term{c.key, c.node}
+		byType[n.Type] = append(byType[n.Type], c.key)
+		for a := range n.Attrs {
+			byAttr[a] = append(byAttr[a], c.key)
 		}
-		fields := make([][2]*ast.Term, 0, 9)
-		fields = append(fields,
-			[2]*ast.Term{termKey, key},
-			[2]*ast.Term{termID, id},
-			[2]*ast.Term{termType, strs.str(n.Type)},
-			[2]*ast.Term{termObject, ast.NewTerm(converted[i])},
-			[2]*ast.Term{termSource, sourceTerm(n.Source, strs)},
-		)
-		if graph.IsK8s(n) {
-			kind, ns, name := graph.K8sMeta(n)
-			fields = append(fields,
-				[2]*ast.Term{termKind, strs.str(kind)},
-				[2]*ast.Term{termNamespace, strs.str(ns)},
-				[2]*ast.Term{termName, ast.StringTerm(name)})
-		}
-		if len(n.Attrs) > 0 {
-			attrs, err := strs.value(n.Attrs)
-			if err != nil {
-				return nil, fmt.Errorf("node %s attrs: %w", n.ID, err)
-			}
-			fields = append(fields, [2]*ast.Term{termAttrs, ast.NewTerm(attrs)})
-		}
-		nodeObjs = append(nodeObjs, [2]*ast.Term{key, ast.ObjectTerm(fields...)})
-		byType[n.Type] = append(byType[n.Type], key)
+		objects[i] = c.object
 	}
-
+	strs := &interner{}
 	out, inn := edgeMaps(g.Edges(), keys)
-
-	workloads := buildWorkloads(nodes, converted, strs)
+	workloads := buildWorkloads(nodes, objects, strs)
 
 	factsTerm := ast.NewObject()
 	for _, k := range sortedKeys(facts) {
@@ -132,6 +111,7 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 	in.Value = ast.NewObject(
 		ast.Item(ast.StringTerm("nodes"), ast.ObjectTerm(nodeObjs...)),
 		ast.Item(ast.StringTerm("by_type"), listMap(byType)),
+		ast.Item(ast.StringTerm("by_attr"), listMap(byAttr)),
 		ast.Item(ast.StringTerm("out"), out),
 		ast.Item(ast.StringTerm("in"), inn),
 		ast.Item(ast.StringTerm("k8s"), ast.ObjectTerm(
@@ -140,6 +120,83 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 		ast.Item(ast.StringTerm("facts"), ast.NewTerm(factsTerm)),
 	)
 	return in, nil
+}
+
+// nodeTerms is one node as Rego sees it: its key, its object converted, and
+// the whole node value (key, id, type, object, source, kind, namespace,
+// name, attrs).
+type nodeTerms struct {
+	key    *ast.Term
+	object ast.Value
+	node   *ast.Term
+}
+
+// convertNodes converts every node to Rego values, in parallel: it is the
+// largest cost of building the input. Nodes are dealt in contiguous runs
+// (neighbours in key order are alike: one namespace, one application), so
+// each worker's interner shares what they have in common.
+func convertNodes(nodes []*graph.Node) ([]nodeTerms, error) {
+	out := make([]nodeTerms, len(nodes))
+	errs := make([]error, len(nodes))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(nodes) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(nodes))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			strs := &interner{}
+			for i := lo; i < hi; i++ {
+				out[i], errs[i] = nodeTerm(nodes[i], strs)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", nodes[i].ID, err)
+		}
+	}
+	return out, nil
+}
+
+func nodeTerm(n *graph.Node, strs *interner) (nodeTerms, error) {
+	obj, err := strs.value(n.Object)
+	if err != nil {
+		return nodeTerms{}, err
+	}
+	key := ast.StringTerm(n.Key)
+	id := key
+	if n.ID != n.Key {
+		id = ast.StringTerm(n.ID)
+	}
+	fields := make([][2]*ast.Term, 0, 9)
+	fields = append(fields,
+		[2]*ast.Term{termKey, key},
+		[2]*ast.Term{termID, id},
+		[2]*ast.Term{termType, strs.str(n.Type)},
+		[2]*ast.Term{termObject, ast.NewTerm(obj)},
+		[2]*ast.Term{termSource, sourceTerm(n.Source, strs)},
+	)
+	if graph.IsK8s(n) {
+		kind, ns, name := graph.K8sMeta(n)
+		fields = append(fields,
+			[2]*ast.Term{termKind, strs.str(kind)},
+			[2]*ast.Term{termNamespace, strs.str(ns)},
+			[2]*ast.Term{termName, ast.StringTerm(name)})
+	}
+	if len(n.Attrs) > 0 {
+		attrs, err := strs.value(n.Attrs)
+		if err != nil {
+			return nodeTerms{}, fmt.Errorf("attrs: %w", err)
+		}
+		fields = append(fields, [2]*ast.Term{termAttrs, ast.NewTerm(attrs)})
+	}
+	return nodeTerms{key: key, object: obj, node: ast.ObjectTerm(fields...)}, nil
 }
 
 // sourceTerm is a graph.Source as Rego sees it: its JSON form (empty fields
@@ -192,79 +249,65 @@ func edgeMaps(edges []graph.Edge, keys map[string]*ast.Term) (out, in *ast.Term)
 		keys[k] = t
 		return t
 	}
-	type adj = map[string]map[string][]string
-	outs, ins := adj{}, adj{}
-	add := func(m adj, a, typ, b string) {
-		inner := m[a]
-		if inner == nil {
-			inner = map[string][]string{}
-			m[a] = inner
-		}
-		inner[typ] = append(inner[typ], b)
-	}
-	for _, e := range edges {
-		add(outs, e.From, e.Type, e.To)
-		add(ins, e.To, e.Type, e.From)
-	}
 	shared := map[string]*ast.Term{}
-	build := func(m adj) *ast.Term {
-		items := make([][2]*ast.Term, 0, len(m))
-		var sig strings.Builder
-		for _, k := range sortedKeys(m) {
-			types := m[k]
-			sig.Reset()
-			for _, typ := range sortedKeys(types) {
-				sig.WriteString(typ)
-				for _, to := range types[typ] {
-					sig.WriteByte(0)
-					sig.WriteString(to)
+	types := map[string]*ast.Term{}
+	// build groups runs of (node, type, other) triples sorted by node, type
+	// and other into node -> {type: [other]}.
+	build := func(n int, at func(i int) (node, typ, other string)) *ast.Term {
+		var items [][2]*ast.Term
+		var sig []byte
+		for i := 0; i < n; {
+			node, _, _ := at(i)
+			j := i
+			sig = sig[:0]
+			for ; j < n; j++ {
+				nj, typ, other := at(j)
+				if nj != node {
+					break
 				}
-				sig.WriteByte(1)
+				sig = append(append(append(append(sig, typ...), 0), other...), 1)
 			}
-			v, ok := shared[sig.String()]
+			v, ok := shared[string(sig)]
 			if !ok {
-				typeItems := make([][2]*ast.Term, 0, len(types))
-				for _, typ := range sortedKeys(types) {
-					ends := make([]*ast.Term, len(types[typ]))
-					for i, to := range types[typ] {
-						ends[i] = term(to)
+				var typeItems [][2]*ast.Term
+				for k := i; k < j; {
+					_, typ, _ := at(k)
+					var ends []*ast.Term
+					for ; k < j; k++ {
+						_, t, other := at(k)
+						if t != typ {
+							break
+						}
+						ends = append(ends, term(other))
 					}
-					typeItems = append(typeItems, [2]*ast.Term{ast.StringTerm(typ), ast.ArrayTerm(ends...)})
+					tt, ok := types[typ]
+					if !ok {
+						tt = ast.StringTerm(typ)
+						types[typ] = tt
+					}
+					typeItems = append(typeItems, [2]*ast.Term{tt, ast.ArrayTerm(ends...)})
 				}
 				v = ast.ObjectTerm(typeItems...)
-				shared[sig.String()] = v
+				shared[string(sig)] = v
 			}
-			items = append(items, [2]*ast.Term{term(k), v})
+			items = append(items, [2]*ast.Term{term(node), v})
+			i = j
 		}
 		return ast.ObjectTerm(items...)
 	}
-	return build(outs), build(ins)
-}
-
-// convertObjects converts every node's object to Rego values, in parallel:
-// it is the largest cost of building the input.
-func convertObjects(nodes []*graph.Node) ([]ast.Value, error) {
-	out := make([]ast.Value, len(nodes))
-	errs := make([]error, len(nodes))
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			in := &interner{}
-			for i := w; i < len(nodes); i += workers {
-				out[i], errs[i] = in.value(nodes[i].Object)
-			}
-		}(w)
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", nodes[i].ID, err)
+	out = build(len(edges), func(i int) (string, string, string) { return edges[i].From, edges[i].Type, edges[i].To })
+	rev := slices.Clone(edges)
+	slices.SortFunc(rev, func(a, b graph.Edge) int {
+		if c := strings.Compare(a.To, b.To); c != 0 {
+			return c
 		}
-	}
-	return out, nil
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.From, b.From)
+	})
+	in = build(len(rev), func(i int) (string, string, string) { return rev[i].To, rev[i].Type, rev[i].From })
+	return out, in
 }
 
 var longRunning = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true}

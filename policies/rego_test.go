@@ -1,12 +1,14 @@
 package policies
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
 	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
@@ -79,5 +81,31 @@ func TestEveryRuleHasTests(t *testing.T) {
 		if !strings.Contains(string(src), "_denied if") || !strings.Contains(string(src), "_allowed if") {
 			t.Errorf("%s: %s needs test_*_denied and test_*_allowed cases", r.ID, testFile)
 		}
+	}
+}
+
+// TestRegoFormatted keeps every built-in rule, helper and Rego test in
+// opa fmt's canonical form, as gofmt does for Go.
+func TestRegoFormatted(t *testing.T) {
+	err := fs.WalkDir(builtinFS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		src, err := builtinFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		want, err := format.SourceWithOpts(p, src, format.Opts{RegoVersion: ast.RegoV1})
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return nil
+		}
+		if !bytes.Equal(want, src) {
+			t.Errorf("policies/%s is not formatted as opa fmt would (format.Source)", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,7 +7,9 @@ package scan
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/glob"
@@ -68,6 +70,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	g := graph.New()
+	done := phase("collect")
 	for _, c := range opts.Collectors {
 		if err := c.Collect(ctx, g); err != nil {
 			if ctx.Err() != nil {
@@ -76,11 +79,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())}, Message: err.Error()})
 		}
 	}
+	done()
 	rep, err := Evaluate(ctx, opts.Engine, g, rules)
 	if err != nil {
 		return nil, err
 	}
 	rep.ToolName, rep.ToolVersion = opts.ToolName, opts.ToolVersion
+	done = phase("post-process")
+	defer done()
 	for _, p := range opts.PostProcessors {
 		if err := p.Process(ctx, g, rep); err != nil {
 			rep.Notifications = append(rep.Notifications, finding.Notification{Level: "error", Message: p.Name() + ": " + err.Error()})
@@ -92,12 +98,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 // Evaluate prepares a collected graph and runs rules on it.
 func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule) (*finding.Report, error) {
+	done := phase("prepare")
 	facts := policies.Prepare(g)
+	done()
+	done = phase("input")
 	in, err := policies.BuildInput(g, facts)
+	done()
 	if err != nil {
 		return nil, fmt.Errorf("building rule input: %w", err)
 	}
+	done = phase("rules")
 	fs, ruleErrs, err := e.Eval(ctx, in, rules)
+	done()
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +126,16 @@ func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []p
 		rep.Notifications = append(rep.Notifications, finding.Notification{Level: "error", Message: re.Error(), RuleID: re.RuleID})
 	}
 	return rep, nil
+}
+
+// phase reports how long a stage of the scan took on stderr when
+// KSCAN_DEBUG_TIMINGS is set: a developer's aid for docs/benchmarks.md.
+func phase(name string) func() {
+	if os.Getenv("KSCAN_DEBUG_TIMINGS") == "" {
+		return func() {}
+	}
+	start := time.Now()
+	return func() { fmt.Fprintf(os.Stderr, "kscan: %-12s %v\n", name, time.Since(start).Round(time.Millisecond)) }
 }
 
 // countResources counts the nodes read from inputs (not derived ones).

@@ -615,7 +615,7 @@ func (p *fastParser) quoted(off, limit int) (int, string, bool) {
 			}
 			i++
 			switch e := src[i]; e {
-			case '\\', '"', '/':
+			case '\\', '"': // not '/': yaml.v3 rejects the JSON escape \/
 				buf = append(buf, e)
 			case 'n':
 				buf = append(buf, '\n')
@@ -820,7 +820,8 @@ func (p *fastParser) flowValue(off int, multiline bool, pos *position) (int, any
 				}
 				off, key = e, ks
 			}
-			if off, ok = p.flowSpace(off, multiline); !ok || off >= len(src) || src[off] != ':' || off-keyStart > maxKeySpan {
+			// A simple key and its colon share one line.
+			if off, ok = p.flowSpace(off, false); !ok || off >= len(src) || src[off] != ':' || off-keyStart > maxKeySpan {
 				return 0, nil, false
 			}
 			off++

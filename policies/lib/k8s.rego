@@ -18,6 +18,10 @@ workload_index := {w.key: w | some w in workloads}
 # nodes(type) lists the nodes of a type, e.g. "k8s:core/Service".
 nodes(type) := [input.nodes[k] | some k in object.get(input.by_type, type, [])]
 
+# with_attr(name) lists the nodes whose attrs carry name: the way to find the
+# few nodes a Go enricher marked without looking at every node.
+with_attr(name) := [input.nodes[k] | some k in object.get(input.by_attr, name, [])]
+
 # outgoing(key, edge) and incoming(key, edge) follow edges by type.
 outgoing(key, edge) := object.get(input.out, [key, edge], [])
 

@@ -24,9 +24,7 @@ import data.kscan.lib.k8s
 
 deny contains finding if {
 	some svc in k8s.nodes("k8s:core/Service")
-	svc.object.spec.type == "LoadBalancer"
-	annotations := k8s.annotations(svc.object.metadata)
-	not is_internal(annotations)
+	public(svc)
 	open_to := open_ranges(svc)
 	targets := sort(k8s.outgoing(svc.key, "selects"))
 	finding := {
@@ -35,6 +33,14 @@ deny contains finding if {
 		"discriminator": "public",
 		"related": targets,
 	}
+}
+
+# public(svc): a LoadBalancer Service that is not internal by its provider's
+# annotation and is open to everyone (path/internet-to-cloud-admin uses it).
+public(svc) if {
+	svc.object.spec.type == "LoadBalancer"
+	not is_internal(k8s.annotations(svc.object.metadata))
+	_ := open_ranges(svc)
 }
 
 is_internal(a) if k8s.flag_true(a["service.beta.kubernetes.io/aws-load-balancer-internal"])

@@ -28,7 +28,7 @@ legacy_container_prefix := "container.seccomp.security.alpha.kubernetes.io/"
 # The pod itself is Unconfined.
 deny contains finding if {
 	some w in k8s.workloads
-	pod_unconfined(w)
+	pod_profile(w) == "Unconfined"
 	finding := {
 		"key": w.key,
 		"message": sprintf("%s sets the seccomp profile Unconfined for the pod", [k8s.workload_label(w)]),
@@ -36,10 +36,14 @@ deny contains finding if {
 	}
 }
 
+# The pod-level profile and annotations are looked up once per workload, not
+# once per container.
 deny contains finding if {
 	some w in k8s.workloads
+	pod := pod_profile_or_none(w)
+	annotations := k8s.annotations(w.pod_meta)
 	some c in w.containers
-	reason := container_reason(w, c)
+	reason := container_reason(pod, annotations, c)
 	finding := {
 		"key": w.key,
 		"message": sprintf("%s %s", [k8s.container_label(c), reason]),
@@ -47,31 +51,32 @@ deny contains finding if {
 	}
 }
 
-container_reason(w, c) := "sets the seccomp profile Unconfined" if {
-	container_profile(w, c) == "Unconfined"
+confined := {"RuntimeDefault", "Localhost"}
+
+container_reason(pod, annotations, c) := "sets the seccomp profile Unconfined" if {
+	container_profile(annotations, c) == "Unconfined"
 } else := "runs without a seccomp profile (no RuntimeDefault or Localhost on the pod or the container)" if {
-	not container_confined(w, c)
-	not pod_confined(w)
-	not pod_unconfined(w)
+	not container_confined(annotations, c)
+	not pod in {"RuntimeDefault", "Localhost", "Unconfined"}
 }
 
-container_confined(w, c) if container_profile(w, c) in {"RuntimeDefault", "Localhost"}
-
-pod_confined(w) if pod_profile(w) in {"RuntimeDefault", "Localhost"}
-
-pod_unconfined(w) if pod_profile(w) == "Unconfined"
+container_confined(annotations, c) if container_profile(annotations, c) in confined
 
 # pod_profile(w): the pod-level profile type, from securityContext or else
-# from the legacy annotation.
+# from the legacy annotation; undefined when neither sets one.
 pod_profile(w) := t if {
 	t := w.pod_spec.securityContext.seccompProfile.type
 	is_string(t)
 } else := legacy_type(k8s.annotations(w.pod_meta)[legacy_pod])
 
-container_profile(w, c) := t if {
+pod_profile_or_none(w) := t if t := pod_profile(w)
+
+else := ""
+
+container_profile(annotations, c) := t if {
 	t := c.securityContext.seccompProfile.type
 	is_string(t)
-} else := legacy_type(k8s.annotations(w.pod_meta)[concat("", [legacy_container_prefix, c.name])])
+} else := legacy_type(annotations[concat("", [legacy_container_prefix, c.name])])
 
 # Legacy annotation values: runtime/default, docker/default, localhost/<file>, unconfined.
 legacy_type(v) := "RuntimeDefault" if v in {"runtime/default", "docker/default"}

@@ -21,24 +21,17 @@ import data.kscan.lib.iam
 import data.kscan.lib.k8s
 import data.kscan.rules.k8s.public_loadbalancer
 
-# entries: [entry node, Service node, path prefix] for each way in.
-entries contains [svc, svc, sprintf("Internet → public LoadBalancer %s", [k8s.node_label(svc)])] if {
-	some f in public_loadbalancer.deny
-	svc := input.nodes[f.key]
-}
-
-entries contains [ing, svc, sprintf("Internet → %s → %s", [k8s.node_label(ing), k8s.node_label(svc)])] if {
-	some ing in k8s.nodes("k8s:networking.k8s.io/Ingress")
-	some s in k8s.outgoing(ing.key, "routes-to")
-	svc := input.nodes[s]
-}
-
+# The path is followed backwards, from the dangerous roles to the ways in:
+# a scan without IAM data, or without dangerous roles, has nothing to follow.
 deny contains finding if {
-	some [entry, svc, prefix] in entries
-	some wk in k8s.outgoing(svc.key, "selects")
+	some role in iam.roles
+	iam.dangerous(role)
+	some sa in k8s.incoming(role.key, "assumes")
+	some wk in k8s.incoming(sa, "runs-as")
 	w := k8s.workload_index[wk]
-	some x in iam.workload_roles(w)
-	iam.dangerous(x.role)
+	some s in k8s.incoming(wk, "selects")
+	some [entry, svc, prefix] in entries(s)
+	x := {"sa": input.nodes[sa], "role": role}
 	path := sprintf("%s → %s → %s → IAM %s (%s, through %s) → %s", [
 		prefix, k8s.workload_label(w), k8s.node_label(x.sa), iam.label(x.role), x.role.id,
 		iam.how(x.sa.key, x.role.key), iam.policies_of(x.role),
@@ -49,4 +42,18 @@ deny contains finding if {
 		"discriminator": concat("|", [entry.id, w.id, x.sa.id]),
 		"related": sort({entry.key, svc.key, w.key, x.sa.key}),
 	}
+}
+
+# entries(svc_key): [entry node, Service node, path prefix] for each way in
+# to a Service: the Service itself when it is a public load balancer, and
+# every Ingress that routes to it.
+entries(svc_key) := {[svc, svc, sprintf("Internet → public LoadBalancer %s", [k8s.node_label(svc)])] |
+	svc := input.nodes[svc_key]
+	svc.type == "k8s:core/Service"
+	public_loadbalancer.public(svc)
+} | {[ing, svc, sprintf("Internet → %s → %s", [k8s.node_label(ing), k8s.node_label(svc)])] |
+	svc := input.nodes[svc_key]
+	some i in k8s.incoming(svc_key, "routes-to")
+	ing := input.nodes[i]
+	ing.type == "k8s:networking.k8s.io/Ingress"
 }

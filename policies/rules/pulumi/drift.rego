@@ -20,8 +20,10 @@
 #   scope: stack
 package kscan.rules.pulumi.drift
 
+import data.kscan.lib.k8s
+
 deny contains finding if {
-	some n in input.nodes
+	some n in k8s.with_attr("pulumi_drift")
 	d := n.attrs.pulumi_drift
 	count(d.changed) > 0
 	finding := {
@@ -33,7 +35,7 @@ deny contains finding if {
 }
 
 deny contains finding if {
-	some n in input.nodes
+	some n in k8s.with_attr("pulumi_drift")
 	n.attrs.pulumi_drift.missing == true
 	finding := {
 		"key": n.key,

@@ -8,12 +8,15 @@ deploy(replicas, team) := {"apiVersion": "apps/v1", "kind": "Deployment", "metad
 
 declared(obj) := {"id": urn, "type": "k8s:apps/Deployment", "object": obj, "attrs": {"k8s_id": "shop/Deployment/web"}, "source": {"kind": "pulumi-state"}}
 
-live(obj) := {"id": "shop/Deployment/web", "type": "k8s:apps/Deployment", "object": json.patch(obj, [
-	{"op": "add", "path": "/metadata/uid", "value": "0b6f"},
-	{"op": "add", "path": "/metadata/resourceVersion", "value": "4711"},
-	{"op": "add", "path": "/spec/strategy", "value": {"type": "RollingUpdate"}},
-	{"op": "add", "path": "/status", "value": {"readyReplicas": 2}},
-]), "source": {"kind": "cluster"}}
+live(obj) := {
+	"id": "shop/Deployment/web", "type": "k8s:apps/Deployment", "object": json.patch(obj, [
+		{"op": "add", "path": "/metadata/uid", "value": "0b6f"},
+		{"op": "add", "path": "/metadata/resourceVersion", "value": "4711"},
+		{"op": "add", "path": "/spec/strategy", "value": {"type": "RollingUpdate"}},
+		{"op": "add", "path": "/status", "value": {"readyReplicas": 2}},
+	]),
+	"source": {"kind": "cluster"},
+}
 
 test_changed_replicas_and_label_denied if {
 	inp := kscan.graph([declared(deploy(2, "shop")), live(deploy(3, "ops"))])

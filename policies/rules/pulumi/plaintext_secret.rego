@@ -20,8 +20,10 @@
 #   scope: resource
 package kscan.rules.pulumi.plaintext_secret
 
+import data.kscan.lib.k8s
+
 deny contains finding if {
-	some n in input.nodes
+	some n in k8s.with_attr("pulumi")
 	some path in n.attrs.pulumi.plaintext_secrets
 	finding := {
 		"key": n.key,

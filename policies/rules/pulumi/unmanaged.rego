@@ -17,8 +17,10 @@
 #   scope: stack
 package kscan.rules.pulumi.unmanaged
 
+import data.kscan.lib.k8s
+
 deny contains finding if {
-	some n in input.nodes
+	some n in k8s.with_attr("pulumi_unmanaged")
 	n.attrs.pulumi_unmanaged == true
 	finding := {
 		"key": n.key,

@@ -19,11 +19,15 @@ package kscan.rules.registry.image_unresolvable
 
 import data.kscan.lib.k8s
 
+# From the image nodes to the containers that run them: only images the
+# registry collector marked are followed.
 deny contains finding if {
-	some w in k8s.workloads
-	some c in w.containers
-	img := input.nodes[input.facts.registry.refs[c.image]]
+	some img in k8s.nodes("registry:Image")
 	img.attrs.status == "not-found"
+	some wk in k8s.incoming(img.key, "runs-image")
+	w := k8s.workload_index[wk]
+	some c in w.containers
+	input.facts.registry.refs[c.image] == img.key
 	finding := {
 		"key": w.key,
 		"message": sprintf("%s uses image %q, which its registry does not have (%s)", [k8s.container_label(c), c.image, img.id]),

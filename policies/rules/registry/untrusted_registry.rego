@@ -18,11 +18,15 @@ package kscan.rules.registry.untrusted_registry
 
 import data.kscan.lib.k8s
 
+# From the image nodes to the containers that run them: only images the
+# registry collector marked are followed.
 deny contains finding if {
-	some w in k8s.workloads
-	some c in w.containers
-	img := input.nodes[input.facts.registry.refs[c.image]]
+	some img in k8s.nodes("registry:Image")
 	img.attrs.allowed == false
+	some wk in k8s.incoming(img.key, "runs-image")
+	w := k8s.workload_index[wk]
+	some c in w.containers
+	input.facts.registry.refs[c.image] == img.key
 	finding := {
 		"key": w.key,
 		"message": sprintf("%s uses image %q from %s, which is not in --allowed-registries", [k8s.container_label(c), c.image, img.attrs.registry]),
