@@ -9,28 +9,64 @@ BIN=${KSCAN_BIN:-bin/kscan}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# peak RSS (KiB) and wall seconds of a command, from GNU time when present.
+# BENCH_SECTIONS picks sections by name (manifests, analyzer, iam, live,
+# pulumi, rbac, registry); default all.
+wanted() { [[ -z ${BENCH_SECTIONS:-} || " $BENCH_SECTIONS " == *" $1 "* ]]; }
+
+# median wall seconds and the largest peak RSS (MiB) of RUNS runs of a
+# command, from GNU time. A command that fails prints "failed".
+RUNS=${BENCH_RUNS:-3}
 measure() {
-	if [[ -x /usr/bin/time ]]; then
-		/usr/bin/time -f "%e %M" "$@" 2>"$WORK/time" >/dev/null || true
-		tail -1 "$WORK/time"
-	else
-		local s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true
-		echo "$(echo "$(date +%s.%N) - $s" | bc) 0"
-	fi
+	local walls=() rss=0 i
+	for ((i = 0; i < RUNS; i++)); do
+		if ! /usr/bin/time -f "%e %M" "$@" 2>"$WORK/time" >/dev/null; then
+			if ! grep -q "exited with non-zero status [01]$" "$WORK/time"; then
+				echo "failed"; return
+			fi
+		fi
+		read -r w m < <(tail -1 "$WORK/time")
+		walls+=("$w")
+		((m > rss)) && rss=$m
+	done
+	printf "%s %d\n" "$(printf "%s\n" "${walls[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" $((rss / 1024))
 }
 
-echo "== manifests: kscan scan on a synthetic cluster (deployments, services, RBAC)"
-printf "%-8s %10s %12s %12s %14s\n" objects seconds objects/s peak_MiB parse_only_s
+cell() { # "seconds MiB" -> "1.23 s, 456 MiB"
+	[[ $1 == failed || -z $1 ]] && { echo "${1:-–}"; return; }
+	read -r sec mib <<<"$1"
+	echo "$sec s, $mib MiB"
+}
+
+go build -o "$WORK/yamldecode" ./hack/yamldecode
+if wanted manifests; then
+PEERS=$KSCAN_TESTBIN
+TRIVY_MAX=${BENCH_TRIVY_MAX:-10000} # Trivy needs minutes per 10k objects
+echo "== manifests: kscan scan on a synthetic cluster (deployments, services, RBAC), $RUNS runs each, median"
+echo "   yaml.v3 = only reading and decoding the same files with yaml.v3 (hack/yamldecode): the cost of just parsing"
+[[ -x $PEERS/kube-score ]] || echo "   (kube-score and trivy are compared when built: hack/testbin.sh kube-score trivy)"
+printf "%-8s | %-18s | %-10s | %-18s | %-18s | %-18s\n" objects kscan objects/s yaml.v3 kube-score trivy
 for n in ${BENCH_SIZES:-1000 10000 50000}; do
 	go run ./hack/synth -n "$n" -out "$WORK/synth-$n"
-	read -r secs rss < <(measure "$BIN" scan "$WORK/synth-$n" --fail-on none --format json --output /dev/null)
-	read -r psecs _ < <(measure "$BIN" scan "$WORK/synth-$n" --fail-on none --format json --output /dev/null --skip-rules '*')
-	printf "%-8s %10s %12.0f %12.1f %14s\n" "$n" "$secs" "$(echo "$n / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$psecs"
+	k=$(measure "$BIN" scan "$WORK/synth-$n" --fail-on none --format json --output /dev/null)
+	y=$(measure "$WORK/yamldecode" "$WORK/synth-$n")
+	ks=–
+	if [[ -x $PEERS/kube-score ]]; then
+		ks=$(cell "$(measure sh -c "exec '$PEERS/kube-score' score -o json '$WORK/synth-$n'/*.yaml")")
+	fi
+	tv=–
+	if [[ -x $PEERS/trivy && $n -le $TRIVY_MAX ]]; then
+		export TRIVY_CACHE_DIR="$WORK/trivy-cache"
+		tv=$(cell "$(RUNS=1 measure "$PEERS/trivy" config --skip-check-update --quiet --format json "$WORK/synth-$n")")
+	fi
+	read -r ksec _ <<<"$k"
+	printf "%-8s | %-18s | %-10.0f | %-18s | %-18s | %-18s\n" "$n" "$(cell "$k")" "$(echo "$n / $ksec" | bc -l)" "$(cell "$y")" "$ks" "$tv"
+	rm -rf "$WORK/synth-$n"
 done
+fi
 
 for extra in hack/bench.d/*.sh; do
 	[[ -e $extra ]] || continue
+	wanted "$(basename "$extra" .sh)" || continue
 	echo
 	bash "$extra"
 done

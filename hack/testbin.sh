@@ -2,7 +2,8 @@
 # Builds the real components the integration tests run against (kube-apiserver,
 # etcd, the Pulumi CLI and its YAML language host) from the Go module proxy,
 # once, into one cache directory. Each binary is rebuilt only when its version
-# changes. Usage: hack/testbin.sh [component...]   (default: all)
+# changes. Usage: hack/testbin.sh [component...]   (default: all that tests
+# need; the benchmark peers kube-score and trivy only when named)
 # Prints nothing but progress on stderr; the directory is $KSCAN_TESTBIN.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ KUBE_STAGING_VERSION=v0.37.2
 ETCD_VERSION=v3.6.8
 PULUMI_VERSION=v3.259.0
 PULUMI_YAML_VERSION=v1.38.1
+KUBE_SCORE_VERSION=v1.20.0
+TRIVY_VERSION=v0.74.0
 
 BIN_DIR="${KSCAN_TESTBIN:-${XDG_CACHE_HOME:-$HOME/.cache}/kscan-testbin}"
 mkdir -p "$BIN_DIR"
@@ -88,5 +91,13 @@ if want pulumi; then
 fi
 if want pulumi-language-yaml; then
 	build pulumi-language-yaml "$PULUMI_YAML_VERSION" github.com/pulumi/pulumi-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml
+fi
+# Peers for make bench only (never for tests): other scanners timed on the
+# same synthetic cluster. Trivy needs the encoding/json/v2 experiment.
+if want kube-score; then
+	build kube-score "$KUBE_SCORE_VERSION" github.com/zegl/kube-score github.com/zegl/kube-score/cmd/kube-score
+fi
+if want trivy; then
+	GOEXPERIMENT=jsonv2 build trivy "$TRIVY_VERSION" github.com/aquasecurity/trivy github.com/aquasecurity/trivy/cmd/trivy
 fi
 echo "$BIN_DIR"

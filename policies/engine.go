@@ -16,9 +16,11 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -339,9 +341,9 @@ type RuleError struct {
 func (r RuleError) Error() string { return fmt.Sprintf("rule %s failed: %v", r.RuleID, r.Err) }
 
 // Eval runs the given rules against the input and returns their findings,
-// sorted, and the rules that failed. Every rule is evaluated in one query;
-// when that fails, rules are evaluated one by one so that one broken rule
-// does not hide the others' findings.
+// sorted, and the rules that failed. When evaluation fails, rules are
+// evaluated one by one so that one broken rule does not hide the others'
+// findings.
 func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.Finding, []RuleError, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
@@ -354,7 +356,7 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("rule evaluation exceeded its time limit (%s): %w", e.timeout, ctx.Err())
 		}
-		results = make([][]any, len(rules))
+		results = make([][]*ast.Term, len(rules))
 		for i, r := range rules {
 			one, err := e.evalQuery(ctx, in, []Rule{r})
 			if err != nil {
@@ -367,7 +369,11 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 			results[i] = one[0]
 		}
 	}
-	var out []finding.Finding
+	n := 0
+	for _, res := range results {
+		n += len(res)
+	}
+	out := make([]finding.Finding, 0, n)
 	for i, r := range rules {
 		for _, raw := range results[i] {
 			f, err := e.toFinding(r, raw, in)
@@ -382,55 +388,64 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 	return dedupe(out), ruleErrs, nil
 }
 
-// evalParallel splits the rules into one query per processor and evaluates
-// them concurrently over the same input, which OPA only reads. Rules are
-// dealt round-robin so that expensive neighbours (rules of one domain) land
-// in different queries.
-func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][]any, error) {
-	parts := runtime.GOMAXPROCS(0)
-	if parts > len(rules)/4 {
-		parts = len(rules) / 4
-	}
-	if parts <= 1 {
+// parallelMinNodes is the input size from which rules are spread over the
+// processors; below it one query is cheaper than several.
+const parallelMinNodes = 2000
+
+// evalParallel evaluates each rule as its own query, on one goroutine per
+// processor taking the next rule from a shared queue, over the same input,
+// which OPA only reads. Rules share nothing costly (helpers such as the
+// workload index are cheap next to the rules themselves), so the queue
+// balances the processors whatever the mix of expensive rules.
+func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][]*ast.Term, error) {
+	workers := min(runtime.GOMAXPROCS(0), len(rules))
+	if workers <= 1 || len(in.nodes) < parallelMinNodes {
 		return e.evalQuery(ctx, in, rules)
 	}
-	groups := make([][]Rule, parts)
-	index := make([][]int, parts)
-	for i, r := range rules {
-		groups[i%parts] = append(groups[i%parts], r)
-		index[i%parts] = append(index[i%parts], i)
-	}
-	results := make([][]any, len(rules))
-	errs := make([]error, parts)
+	results := make([][]*ast.Term, len(rules))
+	var next atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for p := range groups {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
-		go func(p int) {
+		go func() {
 			defer wg.Done()
-			t0 := time.Now()
-			res, err := e.evalQuery(ctx, in, groups[p])
-			if os.Getenv("KSCAN_DEBUG_TIMINGS") != "" {
-				fmt.Fprintf(os.Stderr, "kscan: rule group %d (%d rules) %v\n", p, len(groups[p]), time.Since(t0).Round(time.Millisecond))
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(rules) || ctx.Err() != nil {
+					return
+				}
+				res, err := e.evalQuery(ctx, in, rules[i:i+1])
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				results[i] = res[0]
 			}
-			if err != nil {
-				errs[p] = err
-				return
-			}
-			for j, i := range index[p] {
-				results[i] = res[j]
-			}
-		}(p)
+		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return results, nil
 }
 
-func (e *Engine) evalQuery(ctx context.Context, in *Input, rules []Rule) (res [][]any, err error) {
+// keepTerms hands results over as Rego terms: findings are read straight
+// from them instead of being converted to Go values first.
+var keepTerms = rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil })
+
+// evalQuery evaluates rules in one query and returns the elements of each
+// rule's deny set, in Rego's (sorted) set order.
+func (e *Engine) evalQuery(ctx context.Context, in *Input, rules []Rule) (res [][]*ast.Term, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("internal error evaluating rules: %v", p)
@@ -440,18 +455,27 @@ func (e *Engine) evalQuery(ctx context.Context, in *Input, rules []Rule) (res []
 	if err != nil {
 		return nil, err
 	}
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(in.Value))
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(in.Value), keepTerms)
 	if err != nil {
 		return nil, err
 	}
-	res = make([][]any, len(rules))
+	res = make([][]*ast.Term, len(rules))
 	if len(rs) == 0 {
 		return res, nil
 	}
 	for i := range rules {
-		v := rs[0].Bindings[fmt.Sprintf("r%d", i)]
-		list, _ := v.([]any)
-		res[i] = list
+		t, _ := rs[0].Bindings[fmt.Sprintf("r%d", i)].(*ast.Term)
+		if t == nil {
+			continue
+		}
+		switch v := t.Value.(type) {
+		case ast.Set:
+			res[i] = v.Slice()
+		case *ast.Array:
+			for j := 0; j < v.Len(); j++ {
+				res[i] = append(res[i], v.Elem(j))
+			}
+		}
 	}
 	return res, nil
 }
@@ -489,19 +513,40 @@ func (e *Engine) prepared(ctx context.Context, rules []Rule) (*rego.PreparedEval
 	return &pq, nil
 }
 
+// Field names of a deny element.
+var (
+	fieldKey           = ast.StringTerm("key")
+	fieldMessage       = ast.StringTerm("message")
+	fieldMsg           = ast.StringTerm("msg")
+	fieldSeverity      = ast.StringTerm("severity")
+	fieldRelated       = ast.StringTerm("related")
+	fieldDiscriminator = ast.StringTerm("discriminator")
+)
+
+// field is the string value of an object's field, "" when absent or not a
+// string.
+func field(obj ast.Object, name *ast.Term) string {
+	if t := obj.Get(name); t != nil {
+		if s, ok := t.Value.(ast.String); ok {
+			return string(s)
+		}
+	}
+	return ""
+}
+
 // toFinding reads one element of a rule's deny set: an object with "key"
 // (the node key) or "resource" (an identity), "message" (or "msg"), and
 // optionally "severity" (to override the rule's) and "related" (keys).
-func (e *Engine) toFinding(r Rule, raw any, in *Input) (finding.Finding, error) {
-	m, ok := raw.(map[string]any)
+func (e *Engine) toFinding(r Rule, raw *ast.Term, in *Input) (finding.Finding, error) {
+	m, ok := raw.Value.(ast.Object)
 	if !ok {
-		return finding.Finding{}, fmt.Errorf("deny element is %T, want an object with key and message", raw)
+		return finding.Finding{}, fmt.Errorf("deny element is %s, want an object with key and message", ast.ValueName(raw.Value))
 	}
-	msg, _ := m["message"].(string)
+	msg := field(m, fieldMessage)
 	if msg == "" {
-		msg, _ = m["msg"].(string)
+		msg = field(m, fieldMsg)
 	}
-	key, _ := m["key"].(string)
+	key := field(m, fieldKey)
 	n, ok := in.Node(key)
 	if !ok {
 		if key == "" {
@@ -510,7 +555,7 @@ func (e *Engine) toFinding(r Rule, raw any, in *Input) (finding.Finding, error) 
 		return finding.Finding{}, fmt.Errorf("deny element names unknown node %q", key)
 	}
 	sev := r.Severity
-	if s, _ := m["severity"].(string); s != "" && finding.SeverityRank(s) >= 0 {
+	if s := field(m, fieldSeverity); s != "" && finding.SeverityRank(s) >= 0 {
 		sev = strings.ToLower(s)
 	}
 	f := finding.Finding{
@@ -525,19 +570,21 @@ func (e *Engine) toFinding(r Rule, raw any, in *Input) (finding.Finding, error) 
 		HelpURI:      r.HelpURI,
 		Frameworks:   r.Frameworks,
 	}
-	if rel, ok := m["related"].([]any); ok {
-		for _, x := range rel {
-			if k, ok := x.(string); ok {
-				if rn, ok := in.Node(k); ok {
-					f.Related = append(f.Related, rn.ID)
+	if rel := m.Get(fieldRelated); rel != nil {
+		if c, ok := rel.Value.(interface{ Foreach(func(*ast.Term)) }); ok {
+			c.Foreach(func(x *ast.Term) {
+				if k, ok := x.Value.(ast.String); ok {
+					if rn, ok := in.Node(string(k)); ok {
+						f.Related = append(f.Related, rn.ID)
+					}
 				}
-			}
+			})
+			sort.Strings(f.Related)
 		}
-		sort.Strings(f.Related)
 	}
 	// The discriminator separates several findings of one rule on one
 	// resource (e.g. one per container) without depending on the wording.
-	disc, _ := m["discriminator"].(string)
+	disc := field(m, fieldDiscriminator)
 	if disc == "" {
 		disc = msg
 	}
@@ -557,24 +604,39 @@ func Fingerprint(ruleID, resource, discriminator string) string {
 }
 
 // Sort orders findings by severity (highest first), rule, resource, location
-// and message, so reports are byte-identical for the same input.
+// and message, so reports are byte-identical for the same input. Each
+// location is rendered once, not once per comparison.
 func Sort(fs []finding.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if ra, rb := finding.SeverityRank(a.Severity), finding.SeverityRank(b.Severity); ra != rb {
-			return ra > rb
+	type entry struct {
+		rank int
+		loc  string
+		f    *finding.Finding
+	}
+	es := make([]entry, len(fs))
+	for i := range fs {
+		es[i] = entry{finding.SeverityRank(fs[i].Severity), fs[i].Location.String(), &fs[i]}
+	}
+	slices.SortStableFunc(es, func(x, y entry) int {
+		if x.rank != y.rank {
+			return y.rank - x.rank
 		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
+		a, b := x.f, y.f
+		if c := strings.Compare(a.RuleID, b.RuleID); c != 0 {
+			return c
 		}
-		if a.Resource != b.Resource {
-			return a.Resource < b.Resource
+		if c := strings.Compare(a.Resource, b.Resource); c != 0 {
+			return c
 		}
-		if la, lb := a.Location.String(), b.Location.String(); la != lb {
-			return la < lb
+		if c := strings.Compare(x.loc, y.loc); c != 0 {
+			return c
 		}
-		return a.Message < b.Message
+		return strings.Compare(a.Message, b.Message)
 	})
+	sorted := make([]finding.Finding, len(fs))
+	for i, e := range es {
+		sorted[i] = *e.f
+	}
+	copy(fs, sorted)
 }
 
 func dedupe(fs []finding.Finding) []finding.Finding {

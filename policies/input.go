@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -73,9 +74,80 @@ var (
 // terms instead of copying them: the input is the largest structure of a big
 // scan.
 func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
+	return buildInput(g, facts, nil)
+}
+
+// PrepareInput is Prepare followed by BuildInput, with the objects of the
+// collected nodes converted to Rego values while Prepare derives edges and
+// facts: Prepare adds nodes, edges and attrs but never changes an object it
+// was given (TestPrepareKeepsObjects in package scan holds it to that).
+func PrepareInput(g *graph.Graph) (*Input, error) {
+	early := g.Nodes()
+	var pre map[*graph.Node]ast.Value
+	var preErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pre, preErr = convertObjects(early)
+	}()
+	facts := Prepare(g)
+	<-done
+	if preErr != nil {
+		return nil, preErr
+	}
+	return buildInput(g, facts, pre)
+}
+
+// convertObjects converts the objects of nodes on every processor.
+func convertObjects(nodes []*graph.Node) (map[*graph.Node]ast.Value, error) {
+	vals := make([]ast.Value, len(nodes))
+	err := forChunks(len(nodes), func(lo, hi int, strs *interner) error {
+		for i := lo; i < hi; i++ {
+			v, err := strs.value(nodes[i].Object)
+			if err != nil {
+				return fmt.Errorf("node %s: %w", nodes[i].ID, err)
+			}
+			vals[i] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[*graph.Node]ast.Value, len(nodes))
+	for i, n := range nodes {
+		out[n] = vals[i]
+	}
+	return out, nil
+}
+
+// forChunks runs f over contiguous runs of [0, n) on every processor, each
+// with its own interner. Neighbours in key order are alike (one namespace,
+// one application), so each interner shares what they have in common.
+func forChunks(n int, f func(lo, hi int, strs *interner) error) error {
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (n + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = f(lo, hi, &interner{})
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*Input, error) {
 	nodes := g.Nodes()
 	in := &Input{nodes: make(map[string]*graph.Node, len(nodes))}
-	converted, err := convertNodes(nodes)
+	converted, err := convertNodes(nodes, pre)
 	if err != nil {
 		return nil, err
 	}
@@ -95,9 +167,17 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 		}
 		objects[i] = c.object
 	}
+	// The workload views and the edge maps are independent: build them side
+	// by side.
 	strs := &interner{}
+	var workloads []*ast.Term
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		workloads = buildWorkloads(nodes, objects, strs)
+	}()
 	out, inn := edgeMaps(g.Edges(), keys)
-	workloads := buildWorkloads(nodes, objects, strs)
+	<-done
 
 	factsTerm := ast.NewObject()
 	for _, k := range sortedKeys(facts) {
@@ -132,42 +212,30 @@ type nodeTerms struct {
 }
 
 // convertNodes converts every node to Rego values, in parallel: it is the
-// largest cost of building the input. Nodes are dealt in contiguous runs
-// (neighbours in key order are alike: one namespace, one application), so
-// each worker's interner shares what they have in common.
-func convertNodes(nodes []*graph.Node) ([]nodeTerms, error) {
+// largest cost of building the input. Objects already converted (pre) are
+// reused.
+func convertNodes(nodes []*graph.Node, pre map[*graph.Node]ast.Value) ([]nodeTerms, error) {
 	out := make([]nodeTerms, len(nodes))
-	errs := make([]error, len(nodes))
-	workers := runtime.GOMAXPROCS(0)
-	chunk := (len(nodes) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(nodes))
-		if lo >= hi {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			strs := &interner{}
-			for i := lo; i < hi; i++ {
-				out[i], errs[i] = nodeTerm(nodes[i], strs)
+	err := forChunks(len(nodes), func(lo, hi int, strs *interner) error {
+		for i := lo; i < hi; i++ {
+			t, err := nodeTerm(nodes[i], pre[nodes[i]], strs)
+			if err != nil {
+				return fmt.Errorf("node %s: %w", nodes[i].ID, err)
 			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", nodes[i].ID, err)
+			out[i] = t
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
-func nodeTerm(n *graph.Node, strs *interner) (nodeTerms, error) {
-	obj, err := strs.value(n.Object)
-	if err != nil {
-		return nodeTerms{}, err
+// nodeTerm converts one node; obj is its object already converted, or nil.
+func nodeTerm(n *graph.Node, obj ast.Value, strs *interner) (nodeTerms, error) {
+	if obj == nil {
+		var err error
+		if obj, err = strs.value(n.Object); err != nil {
+			return nodeTerms{}, err
+		}
 	}
 	key := ast.StringTerm(n.Key)
 	id := key

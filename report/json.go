@@ -1,7 +1,7 @@
 package report
 
 import (
-	"encoding/json"
+	"bytes"
 	"io"
 
 	"github.com/kscan-io/kscan/finding"
@@ -58,10 +58,93 @@ func JSON(w io.Writer, r *finding.Report, _ Options) error {
 			out.Warnings = append(out.Warnings, n)
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	return writeJSON(w, out)
+}
+
+// writeJSON writes the document exactly as an indented json.Encoder would,
+// but renders the findings in parallel blocks (see writeOrdered).
+func writeJSON(w io.Writer, out jsonReport) error {
+	bw := bufferedWriter(w)
+	top := newIndentEncoder("  ")
+	var head bytes.Buffer
+	field := func(name string, v any) error {
+		head.WriteString("  \"" + name + "\": ")
+		if err := top.appendTo(&head, v); err != nil {
+			return err
+		}
+		head.WriteString(",\n")
+		return nil
+	}
+	head.WriteString("{\n")
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"schemaVersion", out.SchemaVersion}, {"tool", out.Tool}, {"complete", out.Complete}, {"summary", out.Summary}} {
+		if err := field(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if _, err := bw.Write(head.Bytes()); err != nil {
+		return err
+	}
+	if err := writeFindingList(bw, "findings", out.Findings); err != nil {
+		return err
+	}
+	head.Reset()
+	if len(out.Absent) > 0 {
+		head.WriteString(",\n")
+		if _, err := bw.Write(head.Bytes()); err != nil {
+			return err
+		}
+		head.Reset()
+		if err := writeFindingList(bw, "absent", out.Absent); err != nil {
+			return err
+		}
+	}
+	head.WriteString(",\n")
+	if err := field("errors", out.Errors); err != nil {
+		return err
+	}
+	head.WriteString("  \"warnings\": ")
+	if err := top.appendTo(&head, out.Warnings); err != nil {
+		return err
+	}
+	head.WriteString("\n}\n")
+	if _, err := bw.Write(head.Bytes()); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// writeFindingList writes `  "name": [ ... ]` (without a trailing comma).
+func writeFindingList(w io.Writer, name string, fs []finding.Finding) error {
+	if len(fs) == 0 {
+		_, err := io.WriteString(w, "  \""+name+"\": []")
+		return err
+	}
+	if _, err := io.WriteString(w, "  \""+name+"\": [\n"); err != nil {
+		return err
+	}
+	err := writeOrdered(w, len(fs), func() func(*bytes.Buffer, int) error {
+		enc := newIndentEncoder("    ")
+		return func(dst *bytes.Buffer, i int) error {
+			dst.WriteString("    ")
+			if err := enc.appendTo(dst, fs[i]); err != nil {
+				return err
+			}
+			if i < len(fs)-1 {
+				dst.WriteString(",\n")
+			} else {
+				dst.WriteString("\n")
+			}
+			return nil
+		}
+	})
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "  ]")
+	return err
 }
 
 func nonNil(f []finding.Finding) []finding.Finding {

@@ -3,10 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
@@ -160,17 +163,65 @@ func physical(l finding.Location) *sarif.PhysicalLocation {
 	return pl
 }
 
-// SARIF renders the report as SARIF 2.1.0 JSON.
+// SARIF renders the report as SARIF 2.1.0 JSON. The document around the
+// results (rules, invocation, notifications) goes through the library and
+// pruneSARIF; the results, which are nearly all of a large log, are written
+// directly in the same form (sorted keys, pruned defaults), in parallel
+// blocks. TestSARIFStreamingEqualsLibrary holds the two to the same bytes.
 func SARIF(w io.Writer, r *finding.Report, _ Options) error {
-	raw, err := json.Marshal(BuildSARIF(r))
+	head := *r
+	head.Findings, head.Absent = nil, nil
+	doc, err := pruneSARIF(BuildSARIF(&head))
 	if err != nil {
 		return err
 	}
-	// The library fills every optional field with a default (-1 indices,
-	// empty arrays, nulls); drop those so the log says only what kscan knows.
+	n := len(r.Findings) + len(r.Absent)
+	if n == 0 {
+		_, err = w.Write(doc)
+		return err
+	}
+	// The run's empty result list is where the results go.
+	const empty = "\n      \"results\": [],\n"
+	at := bytes.Index(doc, []byte(empty))
+	if at < 0 {
+		return errors.New("sarif: no result list in the document")
+	}
+	bw := bufferedWriter(w)
+	bw.Write(doc[:at])
+	bw.WriteString("\n      \"results\": [\n")
+	index := ruleIndexes(r.Rules)
+	err = writeOrdered(bw, n, func() func(*bytes.Buffer, int) error {
+		return func(dst *bytes.Buffer, i int) error {
+			f, baseline := resultAt(r, i)
+			dst.WriteString(resultIndent)
+			appendSARIFResult(dst, f, baseline, index)
+			if i < n-1 {
+				dst.WriteString(",\n")
+			} else {
+				dst.WriteString("\n")
+			}
+			return nil
+		}
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("      ],\n")
+	bw.Write(doc[at+len(empty):])
+	return bw.Flush()
+}
+
+// pruneSARIF renders a log as indented JSON without the library's
+// defaults (-1 indices, empty arrays, nulls), so the log says only what
+// kscan knows.
+func pruneSARIF(log *sarif.Report) ([]byte, error) {
+	raw, err := json.Marshal(log)
+	if err != nil {
+		return nil, err
+	}
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return err
+		return nil, err
 	}
 	doc = prune(doc, "")
 	var buf bytes.Buffer
@@ -178,10 +229,257 @@ func SARIF(w io.Writer, r *finding.Report, _ Options) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
-		return err
+		return nil, err
 	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), nil
+}
+
+// resultAt is the i-th result of a log: findings, then absent findings.
+func resultAt(r *finding.Report, i int) (finding.Finding, string) {
+	if i < len(r.Findings) {
+		return r.Findings[i], r.Findings[i].BaselineState
+	}
+	return r.Absent[i-len(r.Findings)], "absent"
+}
+
+// ruleIndexes maps rule ids to their index in the log's rule list, which
+// BuildSARIF sorts by id.
+func ruleIndexes(rules []finding.Rule) map[string]int {
+	ids := make([]string, len(rules))
+	for i, r := range rules {
+		ids[i] = r.ID
+	}
+	sort.Strings(ids)
+	index := make(map[string]int, len(ids))
+	for i, id := range ids {
+		index[id] = i
+	}
+	return index
+}
+
+// resultIndent is the indentation of runs[0].results[i].
+const resultIndent = "        "
+
+// appendSARIFResult writes what sarifResult builds, as pruneSARIF renders
+// it inside a log: keys sorted, empty and default fields left out, every
+// line after the first indented for runs[0].results[i].
+func appendSARIFResult(dst *bytes.Buffer, f finding.Finding, baseline string, index map[string]int) {
+	o := objWriter{dst: dst, indent: resultIndent}
+	o.open()
+	if baseline != "" {
+		o.str("baselineState", baseline)
+	}
+	o.str("kind", "fail")
+	o.str("level", SARIFLevel(f.Severity))
+	o.key("locations")
+	o.openArray()
+	o.openItem()
+	o.key("logicalLocations")
+	o.openArray()
+	o.openItem()
+	o.str("fullyQualifiedName", f.Resource)
+	o.str("kind", "resource")
+	o.str("name", lastSegment(f.Resource))
+	o.close('}')
+	o.close(']')
+	if uri := artifactURI(f.Location); uri != "" {
+		o.key("physicalLocation")
+		o.openObject()
+		o.key("artifactLocation")
+		o.openObject()
+		o.str("uri", uri)
+		o.close('}')
+		if f.Location.Line > 0 {
+			o.key("region")
+			o.openObject()
+			o.num("startLine", f.Location.Line)
+			o.close('}')
+		}
+		o.close('}')
+	}
+	o.close('}')
+	o.close(']')
+	o.key("message")
+	o.openObject()
+	o.str("text", f.Message)
+	o.close('}')
+	o.key("partialFingerprints")
+	o.openObject()
+	o.str(FingerprintKey, f.Fingerprint)
+	o.close('}')
+	o.key("properties")
+	o.openObject()
+	if len(f.Related) > 0 {
+		o.key("related")
+		o.openArray()
+		for _, rel := range f.Related {
+			o.item()
+			appendJSONString(o.dst, rel)
+		}
+		o.close(']')
+	}
+	o.str("resourceType", f.ResourceType)
+	o.str("severity", f.Severity)
+	o.close('}')
+	o.str("ruleId", f.RuleID)
+	if i, ok := index[f.RuleID]; ok {
+		o.num("ruleIndex", i)
+	}
+	if s := f.Suppression; s != nil {
+		o.key("suppressions")
+		o.openArray()
+		o.openItem()
+		o.str("justification", s.Justification)
+		o.str("kind", s.Kind)
+		o.str("status", "accepted")
+		o.close('}')
+		o.close(']')
+	}
+	o.close('}')
+}
+
+// artifactURI is the artifact location physical() gives, "" for none.
+func artifactURI(l finding.Location) string {
+	switch {
+	case l.File != "":
+		return l.File
+	case l.Path != "":
+		return "k8s://" + l.Cluster + l.Path
+	}
+	return ""
+}
+
+// objWriter writes indented JSON as json.Encoder.SetIndent does, tracking
+// whether the current object or array already has a member.
+type objWriter struct {
+	dst    *bytes.Buffer
+	indent string
+	depth  int
+	first  []bool
+}
+
+func (o *objWriter) newline() {
+	o.dst.WriteByte('\n')
+	o.dst.WriteString(o.indent)
+	for range o.depth {
+		o.dst.WriteString("  ")
+	}
+}
+
+// member starts the next member of the current container.
+func (o *objWriter) member() {
+	top := len(o.first) - 1
+	if !o.first[top] {
+		o.dst.WriteByte(',')
+	}
+	o.first[top] = false
+	o.newline()
+}
+
+func (o *objWriter) open() {
+	o.dst.WriteByte('{')
+	o.depth++
+	o.first = append(o.first, true)
+}
+
+func (o *objWriter) openObject() { o.open() }
+
+func (o *objWriter) openArray() {
+	o.dst.WriteByte('[')
+	o.depth++
+	o.first = append(o.first, true)
+}
+
+// openItem starts an object as the next element of the current array.
+func (o *objWriter) openItem() {
+	o.member()
+	o.open()
+}
+
+// item starts a scalar as the next element of the current array.
+func (o *objWriter) item() { o.member() }
+
+func (o *objWriter) close(c byte) {
+	o.depth--
+	o.first = o.first[:len(o.first)-1]
+	o.newline()
+	o.dst.WriteByte(c)
+}
+
+func (o *objWriter) key(k string) {
+	o.member()
+	appendJSONString(o.dst, k)
+	o.dst.WriteString(": ")
+}
+
+func (o *objWriter) str(k, v string) {
+	o.key(k)
+	appendJSONString(o.dst, v)
+}
+
+func (o *objWriter) num(k string, v int) {
+	o.key(k)
+	o.dst.WriteString(strconv.Itoa(v))
+}
+
+// appendJSONString writes s as pruneSARIF renders it: encoding/json
+// without HTML escaping (quotes, backslashes and control characters
+// escaped, U+2028 and U+2029 escaped) after a JSON round trip, which turns
+// invalid UTF-8 into a literal U+FFFD.
+func appendJSONString(dst *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	dst.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst.WriteString(s[start:i])
+			switch b {
+			case '\\', '"':
+				dst.WriteByte('\\')
+				dst.WriteByte(b)
+			case '\b':
+				dst.WriteString(`\b`)
+			case '\f':
+				dst.WriteString(`\f`)
+			case '\n':
+				dst.WriteString(`\n`)
+			case '\r':
+				dst.WriteString(`\r`)
+			case '\t':
+				dst.WriteString(`\t`)
+			default:
+				dst.WriteString(`\u00`)
+				dst.WriteByte(hex[b>>4])
+				dst.WriteByte(hex[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst.WriteString(s[start:i])
+			dst.WriteString("\uFFFD")
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst.WriteString(s[start:i])
+			dst.WriteString(`\u202`)
+			dst.WriteByte(hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst.WriteString(s[start:])
+	dst.WriteByte('"')
 }
 
 // defaultMinusOne are SARIF properties whose -1 means "not set".

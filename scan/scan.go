@@ -98,11 +98,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 // Evaluate prepares a collected graph and runs rules on it.
 func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule) (*finding.Report, error) {
-	done := phase("prepare")
-	facts := policies.Prepare(g)
-	done()
-	done = phase("input")
-	in, err := policies.BuildInput(g, facts)
+	done := phase("prepare+input")
+	in, err := policies.PrepareInput(g)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("building rule input: %w", err)
