@@ -43,7 +43,7 @@ PEERS=$KSCAN_TESTBIN
 TRIVY_MAX=${BENCH_TRIVY_MAX:-10000} # Trivy needs minutes per 10k objects
 echo "== manifests: kscan scan on a synthetic cluster (deployments, services, RBAC), $RUNS runs each, median"
 echo "   yaml.v3 = only reading and decoding the same files with yaml.v3 (hack/yamldecode): the cost of just parsing"
-[[ -x $PEERS/kube-score ]] || echo "   (kube-score and trivy are compared when built: hack/testbin.sh kube-score trivy)"
+[[ -x $PEERS/kube-score ]] || echo "   (kube-score and trivy are compared when built: make bench-peers)"
 printf "%-8s | %-18s | %-10s | %-18s | %-18s | %-18s\n" objects kscan objects/s yaml.v3 kube-score trivy
 for n in ${BENCH_SIZES:-1000 10000 50000}; do
 	go run ./hack/synth -n "$n" -out "$WORK/synth-$n"
