@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -198,26 +197,7 @@ func writeReport(stdout io.Writer, f *scanFlags, rep *finding.Report) error {
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(f.output, buf.Bytes())
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kscan-*")
-	if err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("--output: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("--output: %w", err)
-	}
-	return nil
+	return writeOutput(f.output, buf.Bytes())
 }
 
 // useColor: only on a terminal, never with NO_COLOR (any value) or --no-color.

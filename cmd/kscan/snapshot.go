@@ -99,7 +99,7 @@ never written.`,
 			if err := snapshot.WriteWith(&buf, g, snapshot.Options{ToolVersion: version}); err != nil {
 				return err
 			}
-			if err := writeFileAtomic(output, buf.Bytes()); err != nil {
+			if err := writeOutput(output, buf.Bytes()); err != nil {
 				return err
 			}
 			incomplete := reportInputErrors(cmd.ErrOrStderr(), g, f.quiet)
