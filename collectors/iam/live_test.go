@@ -1,8 +1,10 @@
 package iam
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,11 +88,25 @@ func TestLiveMatchesOffline(t *testing.T) {
 	awsEnv(t, srv.URL)
 
 	live := graph.New()
-	if err := CollectLive(context.Background(), testOpts, live); err != nil {
+	var progress bytes.Buffer
+	opts := testOpts
+	opts.Progress = &progress
+	if err := CollectLive(context.Background(), opts, live); err != nil {
 		t.Fatal(err)
 	}
 	if errs := live.Errors(); len(errs) > 0 {
 		t.Fatalf("live collection errors: %v", errs)
+	}
+	// The progress line is rewritten once per page (9 pages) and ends with
+	// the totals of what was read.
+	counts := map[string]int{}
+	for _, n := range live.Nodes() {
+		counts[n.Type]++
+	}
+	updates := strings.Split(strings.TrimSuffix(progress.String(), "\n"), "\r")
+	last := fmt.Sprintf("IAM: %d users, %d groups, %d roles, %d policies", counts[TypeUser], counts[TypeGroup], counts[TypeRole], counts[TypePolicy])
+	if len(updates) != 10 || updates[len(updates)-1] != last || !strings.HasSuffix(progress.String(), "\n") {
+		t.Errorf("progress = %q, want 9 updates ending with %q and a newline", progress.String(), last)
 	}
 	offline := graph.New()
 	if err := (Handler{}).Collect(context.Background(), "auth-details.json", fixture(t), offline); err != nil {
