@@ -126,6 +126,9 @@ func convertObjects(nodes []*graph.Node) (map[*graph.Node]ast.Value, error) {
 // one application), so each interner shares what they have in common.
 func forChunks(n int, f func(lo, hi int, strs *interner) error) error {
 	workers := runtime.GOMAXPROCS(0)
+	if n < 512 {
+		workers = 1 // not worth a goroutine (the Pulumi analyzer's one resource)
+	}
 	chunk := (n + workers - 1) / workers
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -172,10 +175,15 @@ func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*In
 	strs := &interner{}
 	var workloads []*ast.Term
 	done := make(chan struct{})
-	go func() {
+	build := func() {
 		defer close(done)
 		workloads = buildWorkloads(nodes, objects, strs)
-	}()
+	}
+	if len(nodes) < 512 {
+		build()
+	} else {
+		go build()
+	}
 	out, inn := edgeMaps(g.Edges(), keys)
 	<-done
 
