@@ -513,9 +513,8 @@ func (e *Engine) prepared(ctx context.Context, rules []Rule) (*rego.PreparedEval
 	return &pq, nil
 }
 
-// Field names of a deny element.
+// Field names of a deny element (and termKey, "key").
 var (
-	fieldKey           = ast.StringTerm("key")
 	fieldMessage       = ast.StringTerm("message")
 	fieldMsg           = ast.StringTerm("msg")
 	fieldSeverity      = ast.StringTerm("severity")
@@ -546,7 +545,7 @@ func (e *Engine) toFinding(r Rule, raw *ast.Term, in *Input) (finding.Finding, e
 	if msg == "" {
 		msg = field(m, fieldMsg)
 	}
-	key := field(m, fieldKey)
+	key := field(m, termKey)
 	n, ok := in.Node(key)
 	if !ok {
 		if key == "" {

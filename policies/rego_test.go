@@ -17,14 +17,7 @@ import (
 // subtest, with kscan.graph available to build inputs.
 func TestRegoUnitTests(t *testing.T) {
 	modules := map[string]*ast.Module{}
-	err := fs.WalkDir(builtinFS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
-			return err
-		}
-		src, err := builtinFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
+	err := eachBuiltinRego(func(p string, src []byte) error {
 		m, err := ast.ParseModuleWithOpts(p, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 		if err != nil {
 			return err
@@ -87,14 +80,7 @@ func TestEveryRuleHasTests(t *testing.T) {
 // TestRegoFormatted keeps every built-in rule, helper and Rego test in
 // opa fmt's canonical form, as gofmt does for Go.
 func TestRegoFormatted(t *testing.T) {
-	err := fs.WalkDir(builtinFS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
-			return err
-		}
-		src, err := builtinFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
+	err := eachBuiltinRego(func(p string, src []byte) error {
 		want, err := format.SourceWithOpts(p, src, format.Opts{RegoVersion: ast.RegoV1})
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
@@ -108,4 +94,19 @@ func TestRegoFormatted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// eachBuiltinRego calls f with every embedded .rego file (rules, helpers and
+// their tests).
+func eachBuiltinRego(f func(path string, src []byte) error) error {
+	return fs.WalkDir(builtinFS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rego") {
+			return err
+		}
+		src, err := builtinFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return f(p, src)
+	})
 }

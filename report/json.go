@@ -125,20 +125,9 @@ func writeFindingList(w io.Writer, name string, fs []finding.Finding) error {
 	if _, err := io.WriteString(w, "  \""+name+"\": [\n"); err != nil {
 		return err
 	}
-	err := writeOrdered(w, len(fs), func() func(*bytes.Buffer, int) error {
+	err := writeElements(w, len(fs), "    ", func() func(*bytes.Buffer, int) error {
 		enc := newIndentEncoder("    ")
-		return func(dst *bytes.Buffer, i int) error {
-			dst.WriteString("    ")
-			if err := enc.appendTo(dst, fs[i]); err != nil {
-				return err
-			}
-			if i < len(fs)-1 {
-				dst.WriteString(",\n")
-			} else {
-				dst.WriteString("\n")
-			}
-			return nil
-		}
+		return func(dst *bytes.Buffer, i int) error { return enc.appendTo(dst, fs[i]) }
 	})
 	if err != nil {
 		return err

@@ -190,16 +190,10 @@ func SARIF(w io.Writer, r *finding.Report, _ Options) error {
 	bw.Write(doc[:at])
 	bw.WriteString("\n      \"results\": [\n")
 	index := ruleIndexes(r.Rules)
-	err = writeOrdered(bw, n, func() func(*bytes.Buffer, int) error {
+	err = writeElements(bw, n, resultIndent, func() func(*bytes.Buffer, int) error {
 		return func(dst *bytes.Buffer, i int) error {
 			f, baseline := resultAt(r, i)
-			dst.WriteString(resultIndent)
 			appendSARIFResult(dst, f, baseline, index)
-			if i < n-1 {
-				dst.WriteString(",\n")
-			} else {
-				dst.WriteString("\n")
-			}
 			return nil
 		}
 	})

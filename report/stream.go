@@ -120,5 +120,25 @@ func (e *indentEncoder) appendTo(dst *bytes.Buffer, v any) error {
 	return nil
 }
 
+// writeElements writes the n elements of a JSON array, one per line after
+// indent, separated by commas, rendering them with writeOrdered.
+func writeElements(w io.Writer, n int, indent string, newRender func() func(dst *bytes.Buffer, i int) error) error {
+	return writeOrdered(w, n, func() func(*bytes.Buffer, int) error {
+		render := newRender()
+		return func(dst *bytes.Buffer, i int) error {
+			dst.WriteString(indent)
+			if err := render(dst, i); err != nil {
+				return err
+			}
+			if i < n-1 {
+				dst.WriteString(",\n")
+			} else {
+				dst.WriteString("\n")
+			}
+			return nil
+		}
+	})
+}
+
 // bufferedWriter is w with a large buffer; Flush must be called.
 func bufferedWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 256<<10) }
