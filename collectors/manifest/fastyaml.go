@@ -55,8 +55,18 @@ func fastDecode(doc []byte, strs *strCache) (v map[string]any, pos *position, ok
 	if first < 0 {
 		return nil, nil, false
 	}
-	// A leading "---" with nothing but a comment after it.
-	if l := p.lines[first]; isMarker(doc[l.start:l.end]) {
+	// A document marker ("---" or "..." at the start of a line) ends or
+	// starts a document: only a leading "---" with nothing but a comment
+	// after it is taken here (splitDocuments cuts documents at the others).
+	for i := first + 1; i < len(p.lines); i++ {
+		if l := p.lines[i]; l.indent == 0 && docIndicator(doc[l.start:l.end]) {
+			return nil, nil, false
+		}
+	}
+	if l := p.lines[first]; docIndicator(doc[l.start:l.end]) {
+		if !isMarker(doc[l.start:l.end]) {
+			return nil, nil, false
+		}
 		rest := bytes.TrimLeft(doc[l.start+3:l.end], " ")
 		if len(rest) > 0 && rest[0] != '#' {
 			return nil, nil, false
@@ -100,6 +110,15 @@ func fastDecode(doc []byte, strs *strCache) (v map[string]any, pos *position, ok
 		return nil, nil, false
 	}
 	return m, pos, true
+}
+
+// docIndicator is yaml.v3's test for a document marker at the start of a
+// line: "---" or "..." followed by a blank or the end of the line.
+func docIndicator(l []byte) bool {
+	if len(l) < 3 || !(bytes.HasPrefix(l, []byte("---")) || bytes.HasPrefix(l, []byte("..."))) {
+		return false
+	}
+	return len(l) == 3 || l[3] == ' ' || l[3] == '\t'
 }
 
 // fastChars accepts documents whose characters yaml.v3 reads without
