@@ -10,7 +10,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 # BENCH_SECTIONS picks sections by name (manifests, analyzer, iam, live,
-# pulumi, rbac, registry); default all.
+# parse, pulumi, rbac, registry); default all.
 wanted() { [[ -z ${BENCH_SECTIONS:-} || " $BENCH_SECTIONS " == *" $1 "* ]]; }
 
 # median wall seconds and the largest peak RSS (MiB) of RUNS runs of a

@@ -594,8 +594,9 @@ func maybeNumber(b []byte) bool {
 	return dots <= 1
 }
 
-// quoted reads a one-line quoted scalar starting at off, before limit;
-// it returns the offset after the closing quote.
+// quoted reads a one-line quoted scalar starting at off, before limit (it
+// stops at a line break in any case); it returns the offset after the
+// closing quote.
 func (p *fastParser) quoted(off, limit int) (int, string, bool) {
 	src := p.src
 	q := src[off]
@@ -823,7 +824,7 @@ func (p *fastParser) flowValue(off int, multiline bool, pos *position) (int, any
 			keyStart := off
 			quotedKey := src[off] == '"' || src[off] == '\''
 			if quotedKey {
-				e, s, ok := p.quoted(off, p.lineEnd(off))
+				e, s, ok := p.quoted(off, len(p.src))
 				if !ok {
 					return 0, nil, false
 				}
@@ -910,7 +911,7 @@ func (p *fastParser) flowValue(off int, multiline bool, pos *position) (int, any
 			}
 		}
 	case '"', '\'':
-		e, s, ok := p.quoted(off, p.lineEnd(off))
+		e, s, ok := p.quoted(off, len(p.src))
 		if !ok {
 			return 0, nil, false
 		}
@@ -932,13 +933,6 @@ func (p *fastParser) lineOf(off int) int {
 		}
 	}
 	return lo + 1
-}
-
-func (p *fastParser) lineEnd(off int) int {
-	if i := bytes.IndexByte(p.src[off:], '\n'); i >= 0 {
-		return off + i
-	}
-	return len(p.src)
 }
 
 // flowPlain reads a plain scalar inside a flow collection; it must end on
