@@ -52,6 +52,14 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 			}
 		}
 	}
+	byLabel := labelIndex{}
+	for k, list := range workloads {
+		for i, w := range list {
+			for lk, lv := range w.labels {
+				byLabel.add(k[0], k[1], lk, lv, i)
+			}
+		}
+	}
 	lookup := func(cluster, ns, kind, name string) []string {
 		return index[objRef{cluster, ns, kind, name}]
 	}
@@ -122,8 +130,8 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 		case "Service":
 			sel, _ := spec["selector"].(map[string]any)
 			s := MapSelector(sel)
-			for _, w := range workloads[[2]string{cluster, ns}] {
-				if s.Matches(w.labels) {
+			for _, i := range byLabel.candidates(cluster, ns, sel) {
+				if w := workloads[[2]string{cluster, ns}][i]; s.Matches(w.labels) {
 					g.AddEdge(n.Key, w.key, EdgeSelects)
 				}
 			}
@@ -149,6 +157,35 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 			}
 		}
 	}
+}
+
+// labelIndex lists, per cluster, namespace and label, the workloads (by
+// their index in that namespace's list) carrying it: a Service's selector
+// is matched against the workloads holding its rarest label only, not every
+// workload of the namespace (5,000 Services over 5,000 Deployments in one
+// namespace were 25 million matches).
+type labelIndex map[labelKey][]int
+
+type labelKey struct{ cluster, ns, key, value string }
+
+func (x labelIndex) add(cluster, ns, key, value string, i int) {
+	k := labelKey{cluster, ns, key, value}
+	x[k] = append(x[k], i)
+}
+
+// candidates are the workloads that carry every label of a Service
+// selector's rarest one; the caller still checks the whole selector.
+func (x labelIndex) candidates(cluster, ns string, sel map[string]any) []int {
+	var best []int
+	first := true
+	for k, v := range sel {
+		str, _ := v.(string)
+		list := x[labelKey{cluster, ns, k, str}]
+		if first || len(list) < len(best) {
+			best, first = list, false
+		}
+	}
+	return best
 }
 
 // ServiceAccountName is the ServiceAccount a pod spec runs as.
