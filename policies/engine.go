@@ -1,7 +1,8 @@
 // Package policies is kscan's Rego engine and its built-in rules. Rules are
 // .rego files with an OPA METADATA block; the engine compiles them once,
-// evaluates every selected rule against the graph in one pass, and turns
-// their results into findings.
+// evaluates every selected rule against one converted input (on every
+// processor when the input is large), and turns their results into
+// findings.
 package policies
 
 import (
