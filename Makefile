@@ -10,8 +10,11 @@ export KSCAN_TESTBIN ?= $(HOME)/.cache/kscan-testbin
 
 all: build
 
+# CGO off: kustomize links Go's plugin package, and with cgo that makes the
+# linker export every symbol dynamically (a 165 MB binary that maps 105 MiB
+# before reading any input, against 64 MiB without).
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/kscan ./cmd/kscan
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/kscan ./cmd/kscan
 
 # The whole suite: unit tests, Rego tests, golden reports, conformance and the
 # integration tests against real components (built once into KSCAN_TESTBIN).
@@ -63,7 +66,7 @@ clean:
 PLUGIN_DIR ?= $(HOME)/.local/bin
 .PHONY: install-plugin
 install-plugin:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/pulumi-analyzer-policy-kscan ./cmd/pulumi-analyzer-policy-kscan
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/pulumi-analyzer-policy-kscan ./cmd/pulumi-analyzer-policy-kscan
 	install -d $(PLUGIN_DIR)
 	install -m 0755 $(BIN)/pulumi-analyzer-policy-kscan $(PLUGIN_DIR)/pulumi-analyzer-policy-kscan
 	@echo "installed $(PLUGIN_DIR)/pulumi-analyzer-policy-kscan (make sure $(PLUGIN_DIR) is on PATH)"
