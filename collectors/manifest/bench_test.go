@@ -11,15 +11,16 @@ import (
 
 // BenchmarkParse times ParseInto (the fast path, falling back to yaml.v3
 // where it must) against decoding with yaml.v3 alone, on the three shapes
-// manifests come in: block YAML, indented JSON (kubectl get -o json) and
-// one-line JSON (jq -c). make bench runs it (hack/bench.d/parse.sh).
+// manifests come in: block YAML (also with CRLF line breaks, as checked out
+// on Windows), indented JSON (kubectl get -o json) and one-line JSON (jq -c). make bench runs it (hack/bench.d/parse.sh).
 func BenchmarkParse(b *testing.B) {
-	inputs := map[string][]byte{"block-yaml": benchYAML(2000)}
+	block := benchYAML(2000)
+	inputs := map[string][]byte{"block-yaml": block, "crlf-yaml": bytes.ReplaceAll(block, []byte("\n"), []byte("\r\n"))}
 	list := benchList(2000)
 	indented, _ := json.MarshalIndent(list, "", "    ")
 	oneLine, _ := json.Marshal(list)
 	inputs["indented-json"], inputs["one-line-json"] = indented, oneLine
-	for _, name := range []string{"block-yaml", "indented-json", "one-line-json"} {
+	for _, name := range []string{"block-yaml", "crlf-yaml", "indented-json", "one-line-json"} {
 		data := inputs[name]
 		b.Run(name+"/kscan", func(b *testing.B) {
 			b.SetBytes(int64(len(data)))

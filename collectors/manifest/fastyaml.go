@@ -41,6 +41,28 @@ type fastParser struct {
 	strs  *strCache
 }
 
+// decodeFast is fastDecode that also takes CRLF line breaks (files checked
+// out on Windows): YAML reads CR LF as one line break, in scalars too, so the
+// document without its CRs has the same values and lines. A lone CR is a
+// line break of its own to yaml.v3 and is left to it.
+func decodeFast(doc []byte, strs *strCache) (map[string]any, *position, bool) {
+	v, pos, ok := fastDecode(doc, strs)
+	if ok || bytes.IndexByte(doc, '\r') < 0 {
+		return v, pos, ok
+	}
+	lf := make([]byte, 0, len(doc))
+	for i := 0; i < len(doc); i++ {
+		if doc[i] == '\r' {
+			if i+1 == len(doc) || doc[i+1] != '\n' {
+				return nil, nil, false
+			}
+			continue
+		}
+		lf = append(lf, doc[i])
+	}
+	return fastDecode(lf, strs)
+}
+
 // fastDecode decodes one document. ok is false when the document uses
 // YAML the fast path does not handle, or is not a mapping at its root.
 func fastDecode(doc []byte, strs *strCache) (v map[string]any, pos *position, ok bool) {

@@ -68,7 +68,7 @@ func dirExists(p string) bool {
 // agree fails when the fast decoder accepts doc but differs from yaml.v3.
 func agree(t testing.TB, doc []byte) (accepted bool) {
 	t.Helper()
-	fv, fpos, ok := fastDecode(doc, &strCache{})
+	fv, fpos, ok := decodeFast(doc, &strCache{})
 	if !ok {
 		return false
 	}
@@ -163,10 +163,42 @@ func TestFastYAMLAgreesWithYAMLv3(t *testing.T) {
 	t.Logf("fast path accepted %d of %d Kubernetes-object documents", accepted, objects)
 }
 
+// The same corpus with CRLF line breaks, as checked out on Windows, must
+// still take the fast path and agree with yaml.v3 reading the CRs.
+func TestFastYAMLAgreesOnCRLF(t *testing.T) {
+	docs := yamlCorpus(t)
+	objects, accepted := 0, 0
+	for _, d := range docs {
+		if bytes.IndexByte(d, '\r') >= 0 {
+			continue
+		}
+		crlf := bytes.ReplaceAll(d, []byte("\n"), []byte("\r\n"))
+		lfOK := agree(t, d)
+		if agree(t, crlf) != lfOK {
+			t.Errorf("fast path took only one of the LF and CRLF forms of:\n%s", d)
+		}
+		if v, _, err := slowDecode(crlf); err == nil {
+			if m, isMap := v.(map[string]any); isMap && m["kind"] != nil {
+				objects++
+				if lfOK {
+					accepted++
+				}
+			}
+		}
+	}
+	if objects < 500 || float64(accepted) < 0.95*float64(objects) {
+		t.Errorf("fast path accepted %d of %d CRLF Kubernetes-object documents, want at least 95%% of 500 or more", accepted, objects)
+	}
+	// A lone CR is a line break to yaml.v3: left to it.
+	if _, _, ok := decodeFast([]byte("kind: Pod\rname: a\r\n"), &strCache{}); ok {
+		t.Error("fast path took a document with a lone CR")
+	}
+}
+
 // mutations are the characters that change YAML's structure.
 var mutations = []string{" ", "  ", "\n", "\n  ", "- ", ":", ": ", "#", " #", "\"", "'", "{", "}", "[", "]", ",",
 	"|", ">", "|-", ">+", "&a ", "*a", "!!str ", "\t", "?", "a", "0", "1.5", "-", "~", "null", "true", "\\", "\\u00e9",
-	"é", "<<: ", "---\n", "...\n", "0x1F", "1_000", "2024-01-02", ".inf", "\"\"", "''"}
+	"é", "<<: ", "---\n", "...\n", "\r\n", "\r", "0x1F", "1_000", "2024-01-02", ".inf", "\"\"", "''"}
 
 func TestFastYAMLMutations(t *testing.T) {
 	docs := yamlCorpus(t)
@@ -217,6 +249,9 @@ func FuzzFastYAML(f *testing.F) {
 	for _, d := range yamlCorpus(f) {
 		if len(d) < 4096 {
 			f.Add(d)
+			if len(d) < 1024 {
+				f.Add(bytes.ReplaceAll(d, []byte("\n"), []byte("\r\n")))
+			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {

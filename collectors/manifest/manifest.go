@@ -224,7 +224,7 @@ func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.
 		if len(bytes.TrimSpace(doc.data)) == 0 {
 			continue
 		}
-		if v, pos, ok := fastDecode(doc.data, strs); ok {
+		if v, pos, ok := decodeFast(doc.data, strs); ok {
 			addObject(v, pos, doc.firstLine, src, defaultNamespace, g)
 			continue
 		}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Parsing: manifest.ParseInto (the fast path, falling back to yaml.v3 where
-# it must) against yaml.v3 alone, on block YAML, indented JSON and one-line
-# JSON of 2,000 objects each. Figures go under "Parsing" in
+# it must) against yaml.v3 alone, on block YAML (LF and CRLF), indented JSON
+# and one-line JSON of 2,000 objects each. Figures go under "Parsing" in
 # docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
