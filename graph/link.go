@@ -173,8 +173,8 @@ func (x labelIndex) add(cluster, ns, key, value string, i int) {
 	x[k] = append(x[k], i)
 }
 
-// candidates are the workloads that carry every label of a Service
-// selector's rarest one; the caller still checks the whole selector.
+// candidates are the workloads carrying the selector's rarest label pair
+// (none for an empty selector); the caller still checks the whole selector.
 func (x labelIndex) candidates(cluster, ns string, sel map[string]any) []int {
 	var best []int
 	first := true

@@ -326,7 +326,7 @@ func edgeMaps(edges []graph.Edge, keys map[string]*ast.Term) (out, in *ast.Term)
 		return t
 	}
 	shared := map[string]*ast.Term{}
-	types := map[string]*ast.Term{}
+	types := &interner{} // its own: buildWorkloads uses the other one meanwhile
 	// build groups runs of (node, type, other) triples sorted by node, type
 	// and other into node -> {type: [other]}.
 	build := func(n int, at func(i int) (node, typ, other string)) *ast.Term {
@@ -356,12 +356,7 @@ func edgeMaps(edges []graph.Edge, keys map[string]*ast.Term) (out, in *ast.Term)
 						}
 						ends = append(ends, term(other))
 					}
-					tt, ok := types[typ]
-					if !ok {
-						tt = ast.StringTerm(typ)
-						types[typ] = tt
-					}
-					typeItems = append(typeItems, [2]*ast.Term{tt, ast.ArrayTerm(ends...)})
+					typeItems = append(typeItems, [2]*ast.Term{types.str(typ), ast.ArrayTerm(ends...)})
 				}
 				v = ast.ObjectTerm(typeItems...)
 				shared[string(sig)] = v

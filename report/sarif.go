@@ -144,15 +144,12 @@ func sarifResult(f finding.Finding, index map[string]int) *sarif.Result {
 // (relative to the working directory) and line; for live objects the
 // cluster and API path as a k8s:// URI; for Pulumi the state file.
 func physical(l finding.Location) *sarif.PhysicalLocation {
-	al := sarif.NewArtifactLocation()
-	switch {
-	case l.File != "":
-		al.URI = strp(l.File)
-	case l.Path != "":
-		al.URI = strp("k8s://" + l.Cluster + l.Path)
-	default:
+	uri := artifactURI(l)
+	if uri == "" {
 		return nil
 	}
+	al := sarif.NewArtifactLocation()
+	al.URI = strp(uri)
 	pl := sarif.NewPhysicalLocation()
 	pl.ArtifactLocation = al
 	if l.Line > 0 {
@@ -259,7 +256,7 @@ const resultIndent = "        "
 // line after the first indented for runs[0].results[i].
 func appendSARIFResult(dst *bytes.Buffer, f finding.Finding, baseline string, index map[string]int) {
 	o := objWriter{dst: dst, indent: resultIndent}
-	o.open()
+	o.openObject()
 	if baseline != "" {
 		o.str("baselineState", baseline)
 	}
@@ -332,7 +329,7 @@ func appendSARIFResult(dst *bytes.Buffer, f finding.Finding, baseline string, in
 	o.close('}')
 }
 
-// artifactURI is the artifact location physical() gives, "" for none.
+// artifactURI is a location's SARIF artifact URI, "" for none.
 func artifactURI(l finding.Location) string {
 	switch {
 	case l.File != "":
@@ -370,13 +367,11 @@ func (o *objWriter) member() {
 	o.newline()
 }
 
-func (o *objWriter) open() {
+func (o *objWriter) openObject() {
 	o.dst.WriteByte('{')
 	o.depth++
 	o.first = append(o.first, true)
 }
-
-func (o *objWriter) openObject() { o.open() }
 
 func (o *objWriter) openArray() {
 	o.dst.WriteByte('[')
@@ -387,7 +382,7 @@ func (o *objWriter) openArray() {
 // openItem starts an object as the next element of the current array.
 func (o *objWriter) openItem() {
 	o.member()
-	o.open()
+	o.openObject()
 }
 
 // item starts a scalar as the next element of the current array.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -131,20 +132,11 @@ func cgroupLimitFiles(root string) []string {
 		switch {
 		case parts[1] == "":
 			files = append(files, filepath.Join(root, "sys/fs/cgroup", parts[2], "memory.max"))
-		case containsWord(parts[1], "memory"):
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
 			files = append(files, filepath.Join(root, "sys/fs/cgroup/memory", parts[2], "memory.limit_in_bytes"))
 		}
 	}
 	return files
-}
-
-func containsWord(list, word string) bool {
-	for _, w := range strings.Split(list, ",") {
-		if w == word {
-			return true
-		}
-	}
-	return false
 }
 
 // memTotal reads MemTotal from a meminfo file, in bytes.

@@ -886,16 +886,9 @@ func (p *fastParser) flowValue(off int, multiline bool, pos *position) (int, any
 			if itemPos != nil {
 				pos.items = itemPos.items
 			}
-			if off, ok = p.flowSpace(e, multiline); !ok || off >= len(src) {
-				return 0, nil, false
-			}
-			switch src[off] {
-			case ',':
-				off++
-			case '}':
-				return off + 1, m, true
-			default:
-				return 0, nil, false
+			var end bool
+			if off, end, ok = p.flowNext(e, multiline, '}'); !ok || end {
+				return off, m, ok
 			}
 		}
 	case '[':
@@ -920,16 +913,10 @@ func (p *fastParser) flowValue(off int, multiline bool, pos *position) (int, any
 			if pos != nil {
 				pos.items = append(pos.items, itemPos)
 			}
-			if off, ok = p.flowSpace(e, multiline); !ok || off >= len(src) {
-				return 0, nil, false
-			}
-			switch src[off] {
-			case ',':
-				off++
-			case ']':
-				return off + 1, s, true
-			default:
-				return 0, nil, false // includes "[a: b]" single-pair mappings
+			// Not ok on "[a: b]" single-pair mappings: left to yaml.v3.
+			var end bool
+			if off, end, ok = p.flowNext(e, multiline, ']'); !ok || end {
+				return off, s, ok
 			}
 		}
 	case '"', '\'':
@@ -941,6 +928,23 @@ func (p *fastParser) flowValue(off int, multiline bool, pos *position) (int, any
 	}
 	e, v, ok := p.flowPlain(off)
 	return e, v, ok
+}
+
+// flowNext reads what follows an entry of a flow collection: a comma, after
+// which next is where the following entry starts, or the closing bracket
+// (end), after which next is past it.
+func (p *fastParser) flowNext(off int, multiline bool, closing byte) (next int, end, ok bool) {
+	off, ok = p.flowSpace(off, multiline)
+	if !ok || off >= len(p.src) {
+		return 0, false, false
+	}
+	switch p.src[off] {
+	case ',':
+		return off + 1, false, true
+	case closing:
+		return off + 1, true, true
+	}
+	return 0, false, false
 }
 
 // lineOf is the 1-based line of a byte offset.

@@ -63,10 +63,6 @@ policies_of(p) := concat(", ", sort({v | some e in escalations(p); some v in e.v
 	escalates(p)
 }
 
-# assumed_roles(sa_key): the role nodes a ServiceAccount maps to through an
-# admitted IRSA annotation or a Pod Identity association.
-assumed_roles(sa_key) := [input.nodes[r] | some r in k8s.outgoing(sa_key, "assumes")]
-
 # how(sa_key, role_key): "IRSA" or "EKS Pod Identity".
 how(sa_key, role_key) := "EKS Pod Identity" if {
 	some e in object.get(input.facts, ["iam", "pod_identity"], [])
@@ -74,9 +70,15 @@ how(sa_key, role_key) := "EKS Pod Identity" if {
 	e.role == role_key
 } else := "IRSA"
 
-# workload_roles(w): {sa, role} for each role a workload's ServiceAccount
-# assumes.
-workload_roles(w) := [{"sa": input.nodes[sa], "role": role} |
-	some sa in k8s.outgoing(w.key, "runs-as")
-	some role in assumed_roles(sa)
-]
+# dangerous_workload_roles: {w, sa, role} for each workload whose
+# ServiceAccount assumes a dangerous role (through an admitted IRSA
+# annotation or a Pod Identity association). It is found from the roles
+# backwards: a scan without IAM data, or without dangerous roles, has
+# nothing to follow.
+dangerous_workload_roles contains {"w": w, "sa": input.nodes[sa], "role": role} if {
+	some role in roles
+	dangerous(role)
+	some sa in k8s.incoming(role.key, "assumes")
+	some wk in k8s.incoming(sa, "runs-as")
+	w := k8s.workload_index[wk]
+}

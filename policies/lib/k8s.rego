@@ -22,6 +22,15 @@ nodes(type) := [input.nodes[k] | some k in object.get(input.by_type, type, [])]
 # few nodes a Go enricher marked without looking at every node.
 with_attr(name) := [input.nodes[k] | some k in object.get(input.by_attr, name, [])]
 
+# image_users(img): [workload, container] for each container that runs the
+# image node img (one the registry collector made).
+image_users(img) := [[w, c] |
+	some wk in incoming(img.key, "runs-image")
+	w := workload_index[wk]
+	some c in w.containers
+	input.facts.registry.refs[c.image] == img.key
+]
+
 # outgoing(key, edge) and incoming(key, edge) follow edges by type.
 outgoing(key, edge) := object.get(input.out, [key, edge], [])
 

@@ -19,15 +19,9 @@ package kscan.rules.iam.workload_admin_role
 import data.kscan.lib.iam
 import data.kscan.lib.k8s
 
-# From the dangerous roles back to the workloads whose ServiceAccount
-# assumes them: without IAM data in the scan there is nothing to follow.
 deny contains finding if {
-	some role in iam.roles
-	iam.dangerous(role)
-	some sa in k8s.incoming(role.key, "assumes")
-	some wk in k8s.incoming(sa, "runs-as")
-	w := k8s.workload_index[wk]
-	x := {"sa": input.nodes[sa], "role": role}
+	some x in iam.dangerous_workload_roles
+	w := x.w
 	finding := {
 		"key": w.key,
 		"message": sprintf("%s runs as %s, which assumes IAM %s (%s) through %s; the role %s", [

@@ -24,14 +24,10 @@ import data.kscan.rules.k8s.public_loadbalancer
 # The path is followed backwards, from the dangerous roles to the ways in:
 # a scan without IAM data, or without dangerous roles, has nothing to follow.
 deny contains finding if {
-	some role in iam.roles
-	iam.dangerous(role)
-	some sa in k8s.incoming(role.key, "assumes")
-	some wk in k8s.incoming(sa, "runs-as")
-	w := k8s.workload_index[wk]
-	some s in k8s.incoming(wk, "selects")
+	some x in iam.dangerous_workload_roles
+	w := x.w
+	some s in k8s.incoming(w.key, "selects")
 	some [entry, svc, prefix] in entries(s)
-	x := {"sa": input.nodes[sa], "role": role}
 	path := sprintf("%s → %s → %s → IAM %s (%s, through %s) → %s", [
 		prefix, k8s.workload_label(w), k8s.node_label(x.sa), iam.label(x.role), x.role.id,
 		iam.how(x.sa.key, x.role.key), iam.policies_of(x.role),

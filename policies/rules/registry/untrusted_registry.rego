@@ -23,10 +23,7 @@ import data.kscan.lib.k8s
 deny contains finding if {
 	some img in k8s.nodes("registry:Image")
 	img.attrs.allowed == false
-	some wk in k8s.incoming(img.key, "runs-image")
-	w := k8s.workload_index[wk]
-	some c in w.containers
-	input.facts.registry.refs[c.image] == img.key
+	some [w, c] in k8s.image_users(img)
 	finding := {
 		"key": w.key,
 		"message": sprintf("%s uses image %q from %s, which is not in --allowed-registries", [k8s.container_label(c), c.image, img.attrs.registry]),
