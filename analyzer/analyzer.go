@@ -117,7 +117,7 @@ func New(ctx context.Context, pack *Pack, toolVersion string) *Server {
 	s.rules = rules
 	for _, r := range rules {
 		s.schemas[r.ID] = ruleParams(e, r)
-		s.levels[r.ID] = pack.Settings.Enforcement.LevelFor(r.ID, r.Severity)
+		s.levels[r.ID] = pack.Settings.Enforcement.LevelFor(r.ID, r.Severity, r.Aliases...)
 		s.params[r.ID] = s.defaultParams(r.ID)
 	}
 	for id := range pack.Settings.Params {

@@ -160,7 +160,7 @@ func TestGoClientInfoAndAnalyze(t *testing.T) {
 		level    apitype.EnforcementLevel
 	}{
 		{"k8s/image-tag-latest", plugin.AnalyzerPolicyTypeResource, apitype.PolicySeverityHigh, apitype.Mandatory},
-		{"k8s/public-loadbalancer", plugin.AnalyzerPolicyTypeStack, apitype.PolicySeverityHigh, apitype.Advisory},
+		{"k8s/internet-exposed", plugin.AnalyzerPolicyTypeStack, apitype.PolicySeverityHigh, apitype.Advisory},
 		{"k8s/privileged-container", plugin.AnalyzerPolicyTypeResource, apitype.PolicySeverityCritical, apitype.Advisory},
 	}
 	for _, c := range cases {

@@ -242,17 +242,17 @@ func TestPolicyAnalyzeFile(t *testing.T) {
 			wantFail: true,
 			// The Service alone is not enough: the message names the
 			// Deployment the Service selects (a join AnalyzeStack makes).
-			want: []want{{policy: "k8s/public-loadbalancer", resource: "web", level: "mandatory", severity: "high",
+			want: []want{{policy: "k8s/internet-exposed", resource: "web", level: "mandatory", severity: "high",
 				contains: "kubernetes:apps/v1:Deployment::web"}},
 		},
 		{
 			name:   "disabled policies are not reported",
 			pack:   pack,
-			config: map[string]any{"all": "advisory", "k8s/image-tag-latest": "disabled", "k8s/public-loadbalancer": "disabled"},
+			config: map[string]any{"all": "advisory", "k8s/image-tag-latest": "disabled", "k8s/internet-exposed": "disabled"},
 			want:   []want{{policy: "k8s/privileged-container", resource: "web", level: "advisory", severity: "critical"}},
 			absent: []want{
 				{policy: "k8s/image-tag-latest", resource: "web"},
-				{policy: "k8s/public-loadbalancer", resource: "web"},
+				{policy: "k8s/internet-exposed", resource: "web"},
 			},
 		},
 		{
@@ -260,7 +260,7 @@ func TestPolicyAnalyzeFile(t *testing.T) {
 			pack: pack,
 			config: map[string]any{
 				"k8s/privileged-container": "advisory",
-				"k8s/public-loadbalancer":  "advisory",
+				"k8s/internet-exposed":     "advisory",
 				"custom/allowed-registries": map[string]any{
 					"enforcementLevel": "mandatory",
 					"registries":       []string{"quay.io/acme"},

@@ -170,7 +170,7 @@ func TestPolicyAnalyzeImportedStack(t *testing.T) {
 	}
 	for _, w := range []string{
 		"[mandatory] [severity: critical]  k8s/privileged-container  (kubernetes:apps/v1:Deployment: web)",
-		"[mandatory] [severity: high]  k8s/public-loadbalancer  (kubernetes:core/v1:Service: web)",
+		"[mandatory] [severity: high]  k8s/internet-exposed  (kubernetes:core/v1:Service: web)",
 		"shop-guardrails@v1.2.3",
 	} {
 		if !strings.Contains(r.stdout, w) {

@@ -63,9 +63,14 @@ type Enforcement struct {
 var levels = map[string]bool{"advisory": true, "mandatory": true, "remediate": true, "disabled": true}
 
 // LevelFor returns the configured default enforcement level of a rule.
-func (e Enforcement) LevelFor(id, severity string) string {
+func (e Enforcement) LevelFor(id, severity string, aliases ...string) string {
 	if l, ok := e.Rules[id]; ok {
 		return l
+	}
+	for _, a := range aliases { // a pack written before the rule was renamed
+		if l, ok := e.Rules[a]; ok {
+			return l
+		}
 	}
 	if l, ok := e.Severities[severity]; ok {
 		return l

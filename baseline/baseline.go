@@ -129,7 +129,16 @@ func Apply(b *Baseline, r *finding.Report) {
 	}
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		olds := prev[f.Fingerprint]
+		fp := f.Fingerprint
+		olds := prev[fp]
+		// A baseline written before a rule was renamed holds the finding
+		// under its former id's fingerprint.
+		for _, legacy := range f.LegacyFingerprints {
+			if len(olds) > 0 {
+				break
+			}
+			fp, olds = legacy, prev[legacy]
+		}
 		if f.Fingerprint == "" || len(olds) == 0 {
 			f.BaselineState = StateNew
 			continue
@@ -144,7 +153,7 @@ func Apply(b *Baseline, r *finding.Report) {
 			}
 		}
 		o := olds[k]
-		prev[f.Fingerprint] = append(olds[:k:k], olds[k+1:]...)
+		prev[fp] = append(olds[:k:k], olds[k+1:]...)
 		if changed(o, *f) {
 			f.BaselineState = StateUpdated
 		} else {
@@ -156,6 +165,9 @@ func Apply(b *Baseline, r *finding.Report) {
 	ran := map[string]bool{}
 	for _, rule := range r.Rules {
 		ran[rule.ID] = true
+		for _, a := range rule.Aliases {
+			ran[a] = true
+		}
 	}
 	var absent []finding.Finding
 	for _, olds := range prev {

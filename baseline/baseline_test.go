@@ -201,3 +201,35 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 }
+
+// A baseline written before k8s/public-loadbalancer became a case of
+// k8s/internet-exposed matches the renamed findings by their former
+// fingerprint, and a former finding that is gone is absent.
+func TestFormerRuleID(t *testing.T) {
+	const old, now = "k8s/public-loadbalancer", "k8s/internet-exposed"
+	msg := "Service shop/web is a public load balancer open to everyone (no loadBalancerSourceRanges), exposing shop/Deployment/web"
+	prev := &finding.Report{ToolName: "kscan", ToolVersion: "old", Rules: rules(old), Findings: []finding.Finding{
+		f(old, "shop/Service/web", msg, "high", "web.yaml", 1, "public"),
+		f(old, "shop/Service/gone", "gone", "high", "gone.yaml", 1, "public"),
+	}}
+	path := writeSARIF(t, prev)
+	renamed := f(now, "shop/Service/web", msg, "high", "web.yaml", 1, "public")
+	renamed.Aliases = []string{old}
+	renamed.LegacyFingerprints = []string{policies.Fingerprint(old, "shop/Service/web", "public")}
+	cur := &finding.Report{Rules: []finding.Rule{{ID: now, Aliases: []string{old}}}, Findings: []finding.Finding{
+		renamed,
+		f(now, "shop/Ingress/web", "new case", "low", "ing.yaml", 1, "ingress"),
+	}}
+	if err := New(Options{Path: path}).Process(context.Background(), nil, cur); err != nil {
+		t.Fatal(err)
+	}
+	if s := cur.Findings[0].BaselineState; s != StateUnchanged {
+		t.Errorf("renamed finding: state %q, want unchanged", s)
+	}
+	if s := cur.Findings[1].BaselineState; s != StateNew {
+		t.Errorf("new case: state %q, want new", s)
+	}
+	if len(cur.Absent) != 1 || cur.Absent[0].Resource != "shop/Service/gone" {
+		t.Errorf("absent = %+v, want shop/Service/gone", cur.Absent)
+	}
+}

@@ -109,6 +109,27 @@ type Finding struct {
 	// Related lists other resources in the finding's path (e.g. the workloads
 	// a Service exposes), by identity.
 	Related []string `json:"related,omitempty"`
+	// Aliases are former ids of the rule that this finding would have been
+	// reported under (k8s/public-loadbalancer for the public load balancer
+	// case of k8s/internet-exposed): suppressions naming them still apply.
+	Aliases []string `json:"aliases,omitempty"`
+	// LegacyFingerprints are the fingerprints the finding had under those
+	// ids, so that baselines written before the rename still match.
+	LegacyFingerprints []string `json:"-"`
+}
+
+// MatchesRule reports whether the finding is reported under id or one of
+// its aliases, by glob (see package glob).
+func (f *Finding) MatchesRule(match func(pattern, id string) bool, pattern string) bool {
+	if match(pattern, f.RuleID) {
+		return true
+	}
+	for _, a := range f.Aliases {
+		if match(pattern, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Notification is a problem with the scan itself: an input that could not be
@@ -131,6 +152,9 @@ type Rule struct {
 	HelpURI     string              `json:"helpUri,omitempty"`
 	Frameworks  map[string][]string `json:"frameworks,omitempty"`
 	Custom      bool                `json:"custom,omitempty"` // from --policy, not built in
+	// Aliases are former ids of the rule (METADATA custom.aliases): rule
+	// selection, suppressions and baselines accept them.
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // Report is everything one scan produced, sorted deterministically.

@@ -62,7 +62,7 @@ var kubescapeRules = map[string][]string{
 	"automount-service-account":            {"k8s/sa-token-automount"},
 	"cluster-admin-role":                   {"rbac/cluster-admin-binding"},
 	"containers-mounting-docker-socket":    {"k8s/host-path"},
-	"exposure-to-internet":                 {"k8s/public-loadbalancer", "k8s/nodeport-service"},
+	"exposure-to-internet":                 {"k8s/internet-exposed", "k8s/nodeport-service"},
 	"host-ipc-privileges":                  {"k8s/host-namespace"},
 	"host-network-access":                  {"k8s/host-namespace"},
 	"host-pid-privileges":                  {"k8s/host-namespace"},

@@ -67,6 +67,7 @@ type Engine struct {
 	compiler *ast.Compiler
 	rules    []Rule
 	byID     map[string]*Rule
+	aliases  map[string]string // former rule id -> id
 	timeout  time.Duration
 
 	mu      sync.Mutex
@@ -219,6 +220,22 @@ func compile(ctx context.Context, modules map[string]*ast.Module, custom map[str
 	for i := range e.rules {
 		e.byID[e.rules[i].ID] = &e.rules[i]
 	}
+	// Former ids find the rule that replaced them; one must never shadow a
+	// rule that exists.
+	e.aliases = map[string]string{}
+	for _, r := range e.rules {
+		for _, a := range r.Aliases {
+			if _, dup := e.byID[a]; dup {
+				errs = append(errs, fmt.Sprintf("%s: alias %s of %s is the id of another rule", r.File, a, r.ID))
+			} else if prev, dup := e.aliases[a]; dup {
+				errs = append(errs, fmt.Sprintf("%s: alias %s of %s is already an alias of %s", r.File, a, r.ID, prev))
+			}
+			e.aliases[a] = r.ID
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("policy metadata error: %s", strings.Join(errs, "; "))
+	}
 	return e, nil
 }
 
@@ -268,6 +285,7 @@ func ruleFromModule(file string, m *ast.Module) (Rule, error) {
 			Description: strings.TrimSpace(a.Description),
 			Remediation: strings.TrimSpace(str("remediation")),
 			Frameworks:  frameworks(a.Custom["frameworks"]),
+			Aliases:     stringList(a.Custom["aliases"]),
 		},
 		Package: m.Package.Path,
 		File:    file,
@@ -287,6 +305,17 @@ func ruleFromModule(file string, m *ast.Module) (Rule, error) {
 	}
 	r.HelpURI = HelpBaseURI + strings.ReplaceAll(r.ID, "/", "-") + ".md"
 	return r, nil
+}
+
+func stringList(v any) []string {
+	l, _ := v.([]any)
+	var out []string
+	for _, e := range l {
+		if s, ok := e.(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func frameworks(v any) map[string][]string {
@@ -326,6 +355,9 @@ func (e *Engine) Rules() []Rule { return e.rules }
 
 // Rule returns the rule with the given id.
 func (e *Engine) Rule(id string) (*Rule, bool) {
+	if to, ok := e.aliases[id]; ok {
+		id = to
+	}
 	r, ok := e.byID[id]
 	return r, ok
 }
@@ -521,6 +553,7 @@ var (
 	fieldSeverity      = ast.StringTerm("severity")
 	fieldRelated       = ast.StringTerm("related")
 	fieldDiscriminator = ast.StringTerm("discriminator")
+	fieldAlias         = ast.StringTerm("alias")
 )
 
 // field is the string value of an object's field, "" when absent or not a
@@ -589,6 +622,12 @@ func (e *Engine) toFinding(r Rule, raw *ast.Term, in *Input) (finding.Finding, e
 		disc = msg
 	}
 	f.Fingerprint = Fingerprint(r.ID, n.ID, disc)
+	// A finding of a case that used to be its own rule names that id, so
+	// that ignores and baselines written for it keep matching.
+	if a := field(m, fieldAlias); a != "" && slices.Contains(r.Aliases, a) {
+		f.Aliases = []string{a}
+		f.LegacyFingerprints = []string{Fingerprint(a, n.ID, disc)}
+	}
 	return f, nil
 }
 

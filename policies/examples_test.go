@@ -150,3 +150,28 @@ func TestRuleExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestFormerRuleIDFingerprint: the load balancer case of
+// k8s/internet-exposed carries the fingerprint k8s/public-loadbalancer gave
+// it (rule, resource, discriminator "public"), for baselines written then.
+func TestFormerRuleIDFingerprint(t *testing.T) {
+	e := testEngine(t)
+	r, ok := e.Rule("k8s/public-loadbalancer")
+	if !ok || r.ID != "k8s/internet-exposed" {
+		t.Fatalf("Rule(k8s/public-loadbalancer) = %v, %v; want k8s/internet-exposed", r, ok)
+	}
+	fs := findingsOf(scanManifests(t, e, manifestFile{"lb.yaml", []byte(r.Examples["failure.public.yaml"])}), "k8s/internet-exposed")
+	if len(fs) != 1 {
+		t.Fatalf("want one finding, got:%s", describeFindings(fs))
+	}
+	f := fs[0]
+	if want := Fingerprint("k8s/public-loadbalancer", "shop/Service/web", "public"); len(f.LegacyFingerprints) != 1 || f.LegacyFingerprints[0] != want {
+		t.Errorf("legacy fingerprints %v, want [%s]", f.LegacyFingerprints, want)
+	}
+	if len(f.Aliases) != 1 || f.Aliases[0] != "k8s/public-loadbalancer" {
+		t.Errorf("aliases %v", f.Aliases)
+	}
+	if f.Severity != "high" || f.Message != "Service shop/web is a public load balancer open to everyone (no loadBalancerSourceRanges), exposing shop/Deployment/web" {
+		t.Errorf("the load balancer case changed: %s: %s", f.Severity, f.Message)
+	}
+}

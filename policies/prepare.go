@@ -3,6 +3,7 @@ package policies
 import (
 	"github.com/kscan-io/kscan/collectors/pulumi/drift"
 	"github.com/kscan-io/kscan/collectors/registry/imagelink"
+	"github.com/kscan-io/kscan/exposure"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/iampolicy"
 	"github.com/kscan-io/kscan/rbac"
@@ -19,5 +20,6 @@ func Prepare(g *graph.Graph) Facts {
 	facts["rbac"] = rbac.Enrich(g)                                // effective permissions, aggregation, drift
 	facts["iam"] = iampolicy.Enrich(g, iampolicy.EnrichOptions{}) // IAM effective permissions, trust, IRSA/Pod Identity joins
 	facts["registry"] = imagelink.Enrich(g)                       // workload -> image -> repository
+	facts["exposure"] = exposure.Enrich(g)                        // how each workload is reached: load balancers, node ports, Ingress, Gateway API, Istio
 	return facts
 }

@@ -51,6 +51,9 @@ func BuildSARIF(r *finding.Report) *sarif.Report {
 		index[rule.ID] = i
 		d := sarif.NewRule(rule.ID)
 		d.Name = strp(ruleName(rule.ID))
+		if len(rule.Aliases) > 0 {
+			d.DeprecatedIds = append([]string(nil), rule.Aliases...) // former ids, so consumers keep history
+		}
 		d.ShortDescription = &sarif.MultiformatMessageString{Text: strp(rule.Title)}
 		d.FullDescription = &sarif.MultiformatMessageString{Text: strp(nonEmpty(rule.Description, rule.Title))}
 		help := nonEmpty(rule.Remediation, rule.Title)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,7 +159,7 @@ func SelectRules(all []policies.Rule, include, exclude, severities []string) ([]
 			}
 			found := false
 			for _, r := range all {
-				if r.ID == p {
+				if r.ID == p || slices.Contains(r.Aliases, p) {
 					found = true
 					break
 				}
@@ -178,10 +179,10 @@ func SelectRules(all []policies.Rule, include, exclude, severities []string) ([]
 	}
 	var out []policies.Rule
 	for _, r := range all {
-		if len(include) > 0 && !matchAny(include, r.ID) {
+		if len(include) > 0 && !matchRule(include, r) {
 			continue
 		}
-		if matchAny(exclude, r.ID) {
+		if matchRule(exclude, r) {
 			continue
 		}
 		if len(sevs) > 0 && !sevs[r.Severity] {
@@ -190,6 +191,19 @@ func SelectRules(all []policies.Rule, include, exclude, severities []string) ([]
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// matchRule: a glob names the rule's id or one of its former ids.
+func matchRule(globs []string, r policies.Rule) bool {
+	if matchAny(globs, r.ID) {
+		return true
+	}
+	for _, a := range r.Aliases {
+		if matchAny(globs, a) {
+			return true
+		}
+	}
+	return false
 }
 
 func matchAny(globs []string, id string) bool {

@@ -40,7 +40,7 @@ func (e Entry) Expired(now time.Time) bool {
 // Matches reports whether the entry waives f. Globs: * matches any run of
 // characters including "/", ? one character.
 func (e *Entry) Matches(f *finding.Finding) bool {
-	if !glob.Match(e.Rule, f.RuleID) || !glob.Match(e.Resource, f.Resource) {
+	if !f.MatchesRule(glob.Match, e.Rule) || !glob.Match(e.Resource, f.Resource) {
 		return false
 	}
 	if e.Source == "" {

@@ -91,6 +91,9 @@ func (p *Processor) knownRules(r *finding.Report) *ruleSet {
 	rs := &ruleSet{ids: map[string]bool{}, more: p.opts.KnownRules}
 	for _, rule := range r.Rules {
 		rs.ids[rule.ID] = true
+		for _, a := range rule.Aliases {
+			rs.ids[a] = true
+		}
 	}
 	return rs
 }
@@ -162,7 +165,7 @@ func (p *Processor) inline(g *graph.Graph, r *finding.Report, known *ruleSet) {
 			continue
 		}
 		for _, pat := range a.rules {
-			if glob.Match(pat, f.RuleID) {
+			if f.MatchesRule(glob.Match, pat) {
 				f.Suppression = &finding.Suppression{Kind: KindInSource, Justification: a.reason}
 				break
 			}
@@ -225,6 +228,9 @@ func (p *Processor) applyFile(file string, entries []Entry, r *finding.Report, k
 	ran := map[string]bool{}
 	for _, rule := range r.Rules {
 		ran[rule.ID] = true
+		for _, a := range rule.Aliases {
+			ran[a] = true
+		}
 	}
 	loc := func(e Entry) finding.Location {
 		return finding.Location{Kind: string(graph.SourceFile), File: file, Line: e.Line}

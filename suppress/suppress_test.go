@@ -361,3 +361,44 @@ func BenchmarkProcess(b *testing.B) {
 		}
 	}
 }
+
+// A rule's former id (k8s/public-loadbalancer, now a case of
+// k8s/internet-exposed) still suppresses the findings reported under it, in
+// an ignore file and in an annotation, and only those.
+func TestFormerRuleIDs(t *testing.T) {
+	g := graph.New()
+	svc := node(t, g, "k8s/web.yaml", 1, map[string]any{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": "web", "namespace": "shop", "annotations": map[string]any{
+			AnnotationIgnore: "k8s/public-loadbalancer", AnnotationReason: "CDN in front"}}})
+	ing := node(t, g, "k8s/ing.yaml", 1, map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+		"metadata": map[string]any{"name": "web", "namespace": "shop"}})
+	lbOld := findingOn(svc, "k8s/internet-exposed")
+	lbOld.Aliases = []string{"k8s/public-loadbalancer"}
+	lbFile := lbOld
+	lbFile.Resource = "other/Service/lb"
+	ingF := findingOn(ing, "k8s/internet-exposed")
+	r := &finding.Report{Findings: []finding.Finding{lbOld, lbFile, ingF},
+		Rules: []finding.Rule{{ID: "k8s/internet-exposed", Aliases: []string{"k8s/public-loadbalancer"}}}}
+	file := writeFile(t, `ignores:
+  - rule: k8s/public-loadbalancer
+    resource: "*"
+    reason: load balancers are fronted by the WAF
+`)
+	if err := New(Options{File: file, Required: true, Now: fixedNow}).Process(context.Background(), g, r); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Findings[0].Suppression; s == nil || s.Kind != KindInSource {
+		t.Errorf("annotation naming the former id: suppression %+v, want inSource", s)
+	}
+	if s := r.Findings[1].Suppression; s == nil || s.Justification != "load balancers are fronted by the WAF" {
+		t.Errorf("ignore entry naming the former id: suppression %+v", s)
+	}
+	if s := r.Findings[2].Suppression; s != nil {
+		t.Errorf("the Ingress case never was k8s/public-loadbalancer, but is suppressed: %+v", s)
+	}
+	for _, n := range r.Notifications {
+		if strings.Contains(n.Message, "unknown rule") || strings.Contains(n.Message, "no known rule") {
+			t.Errorf("former id reported as unknown: %s", n.Message)
+		}
+	}
+}

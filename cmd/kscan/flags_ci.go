@@ -106,6 +106,7 @@ func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
 			ids := make([]string, 0, len(e.Rules()))
 			for _, r := range e.Rules() {
 				ids = append(ids, r.ID)
+				ids = append(ids, r.Aliases...)
 			}
 			return ids
 		},

@@ -24,6 +24,7 @@ dangerous := {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_
 deny contains finding if {
 	some w in k8s.workloads
 	some c in w.containers
+	not c.securityContext.privileged == true # k8s/privileged-container says it implies this
 	added := {cap |
 		some raw in k8s.list_of(c.securityContext.capabilities.add)
 		cap := normalize(raw)

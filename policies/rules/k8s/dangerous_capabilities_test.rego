@@ -46,3 +46,8 @@ test_drop_all_allowed if {
 	inp := kscan.graph([p])
 	count(rule.deny) == 0 with input as inp
 }
+
+test_privileged_left_to_privileged_container_allowed if {
+	p := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}, "spec": {"containers": [{"name": "app", "image": "x", "securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}}}]}}
+	count(rule.deny) == 0 with input as kscan.graph([p])
+}

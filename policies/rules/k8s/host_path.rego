@@ -19,14 +19,22 @@ package kscan.rules.k8s.host_path
 
 import data.kscan.lib.k8s
 
+# One finding per workload, listing every hostPath volume: they are fixed
+# together, in one pod spec.
 deny contains finding if {
 	some w in k8s.workloads
-	some v in k8s.list_of(w.pod_spec.volumes)
-	is_object(v.hostPath)
-	name := object.get(v, "name", "")
+	mounts := [sprintf("%q as volume %q", [object.get(v.hostPath, "path", ""), object.get(v, "name", "")]) |
+		some v in k8s.list_of(w.pod_spec.volumes)
+		is_object(v.hostPath)
+	]
+	count(mounts) > 0
 	finding := {
 		"key": w.key,
-		"message": sprintf("%s mounts hostPath %q as volume %q", [k8s.workload_label(w), object.get(v.hostPath, "path", ""), name]),
-		"discriminator": name,
+		"message": sprintf("%s mounts %s %s", [k8s.workload_label(w), noun(count(mounts)), concat(", ", mounts)]),
+		"discriminator": "hostPath",
 	}
 }
+
+noun(1) := "hostPath"
+
+noun(n) := sprintf("%d hostPath volumes:", [n]) if n > 1

@@ -8,8 +8,7 @@ test_host_path_denied if {
 	inp := kscan.graph([pod([{"name": "logs", "hostPath": {"path": "/var/log"}}])])
 	some f in rule.deny with input as inp
 	f.key == "ns/Pod/p"
-	f.discriminator == "logs"
-	contains(f.message, "/var/log")
+	contains(f.message, `mounts hostPath "/var/log" as volume "logs"`)
 }
 
 test_docker_socket_denied if {
@@ -17,7 +16,21 @@ test_docker_socket_denied if {
 		{"name": "data", "emptyDir": {}},
 		{"name": "sock", "hostPath": {"path": "/var/run/docker.sock", "type": "Socket"}},
 	])])
-	{f.discriminator | some f in rule.deny} == {"sock"} with input as inp
+	count(rule.deny) == 1 with input as inp
+	some f in rule.deny with input as inp
+	contains(f.message, "docker.sock")
+	not contains(f.message, `"data"`)
+}
+
+test_several_host_paths_one_finding_denied if {
+	inp := kscan.graph([pod([
+		{"name": "proc", "hostPath": {"path": "/proc"}},
+		{"name": "data", "emptyDir": {}},
+		{"name": "sys", "hostPath": {"path": "/sys"}},
+	])])
+	count(rule.deny) == 1 with input as inp
+	some f in rule.deny with input as inp
+	contains(f.message, `mounts 2 hostPath volumes: "/proc" as volume "proc", "/sys" as volume "sys"`)
 }
 
 test_deployment_denied if {

@@ -4,6 +4,9 @@
 #   A privileged container has every capability, sees all host devices and is
 #   not confined by seccomp or AppArmor: breaking out of it to the node is
 #   trivial, and from the node to the rest of the cluster often is too.
+#   Being privileged implies what k8s/run-as-root,
+#   k8s/privilege-escalation and k8s/dangerous-capabilities look for; they
+#   do not report a privileged container again.
 # custom:
 #   id: k8s/privileged-container
 #   severity: critical
@@ -24,7 +27,7 @@ deny contains finding if {
 	c.securityContext.privileged == true
 	finding := {
 		"key": w.key,
-		"message": sprintf("%s runs privileged (securityContext.privileged: true)", [k8s.container_label(c)]),
+		"message": sprintf("%s runs privileged (securityContext.privileged: true): this implies every capability, privilege escalation and root on the node (not reported again as run-as-root, privilege-escalation, dangerous-capabilities)", [k8s.container_label(c)]),
 		"discriminator": c.name,
 	}
 }

@@ -22,6 +22,7 @@ import data.kscan.lib.k8s
 deny contains finding if {
 	some w in k8s.workloads
 	some c in w.containers
+	not c.securityContext.privileged == true # k8s/privileged-container says it implies this
 	reason := root_reason(w, c)
 	finding := {
 		"key": w.key,

@@ -55,3 +55,8 @@ test_container_uid_overrides_pod_zero_allowed if {
 	inp := kscan.graph([pod({"runAsUser": 0, "runAsNonRoot": true}, [{"name": "app", "image": "x", "securityContext": {"runAsUser": 1000}}])])
 	count(rule.deny) == 0 with input as inp
 }
+
+test_privileged_left_to_privileged_container_allowed if {
+	inp := kscan.graph([pod({}, [{"name": "app", "image": "x", "securityContext": {"privileged": true, "runAsUser": 0}}])])
+	count(rule.deny) == 0 with input as inp
+}

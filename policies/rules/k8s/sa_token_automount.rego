@@ -6,7 +6,9 @@
 #   call the Kubernetes API; for them the token only helps an intruder move
 #   from the container to the API server. The pod's
 #   automountServiceAccountToken wins when it is set; otherwise the
-#   ServiceAccount's applies.
+#   ServiceAccount's applies. A pod that asks for the token explicitly
+#   (automountServiceAccountToken: true) while its ServiceAccount holds
+#   RBAC bindings calls the API on purpose and is not reported.
 # custom:
 #   id: k8s/sa-token-automount
 #   severity: low
@@ -24,6 +26,7 @@ import data.kscan.lib.k8s
 deny contains finding if {
 	some w in k8s.workloads
 	not w.pod_spec.automountServiceAccountToken == false
+	not needs_api(w)
 	reason := why(w)
 	finding := {
 		"key": w.key,
@@ -41,6 +44,14 @@ why(w) := "the pod sets automountServiceAccountToken: true" if {
 	w.pod_spec.automountServiceAccountToken == true
 } else := "neither the pod nor its ServiceAccount sets automountServiceAccountToken: false" if {
 	not sa_disables(w)
+}
+
+# needs_api(w): the pod asks for the token and its ServiceAccount is bound
+# to roles: the token is how it uses them.
+needs_api(w) if {
+	w.pod_spec.automountServiceAccountToken == true
+	some sa in service_accounts(w)
+	count(k8s.incoming(sa, "binds")) > 0
 }
 
 sa_disables(w) if {

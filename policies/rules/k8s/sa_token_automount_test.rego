@@ -57,3 +57,24 @@ test_default_sa_false_allowed if {
 	inp := kscan.graph([pod({}), sa("default", {"automountServiceAccountToken": false})])
 	count(rule.deny) == 0 with input as inp
 }
+
+binding(sa_name) := {
+	"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "b", "namespace": "ns"},
+	"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+	"subjects": [{"kind": "ServiceAccount", "name": sa_name, "namespace": "ns"}],
+}
+
+test_explicit_true_with_rbac_allowed if {
+	inp := kscan.graph([pod({"serviceAccountName": "web", "automountServiceAccountToken": true}), sa("web", {}), binding("web")])
+	count(rule.deny) == 0 with input as inp
+}
+
+test_explicit_true_without_rbac_denied if {
+	inp := kscan.graph([pod({"serviceAccountName": "web", "automountServiceAccountToken": true}), sa("web", {}), binding("other")])
+	count(rule.deny) == 1 with input as inp
+}
+
+test_implicit_with_rbac_denied if {
+	inp := kscan.graph([pod({"serviceAccountName": "web"}), sa("web", {}), binding("web")])
+	count(rule.deny) == 1 with input as inp
+}

@@ -34,15 +34,43 @@ admin := "arn:aws:iam::aws:policy/AdministratorAccess"
 test_public_lb_to_admin_denied if {
 	inp := kscan.graph([role(admin), sa, deploy, service("LoadBalancer", {})])
 	some f in rule.deny with input as inp
-	f.key == role_arn
-	contains(f.message, "public LoadBalancer Service shop/web → Deployment shop/web → ServiceAccount shop/web → IAM role ops")
+	f.key == "shop/Deployment/web"
+	contains(f.message, "Deployment shop/web runs as ServiceAccount shop/web, which assumes IAM role ops")
+	contains(f.message, "Internet → LoadBalancer Service shop/web → Deployment shop/web")
 	contains(f.message, "AdministratorAccess")
+	f.related == sort([role_arn, "shop/Service/web", "shop/ServiceAccount/web"])
 }
 
 test_ingress_to_escalation_denied if {
 	inp := kscan.graph([role("arn:aws:iam::aws:policy/IAMFullAccess"), sa, deploy, service("ClusterIP", {}), ingress])
 	some f in rule.deny with input as inp
-	contains(f.message, "Ingress shop/web → Service shop/web")
+	f.key == "shop/Deployment/web"
+	contains(f.message, "Internet → Ingress shop/web (HTTP, hosts *) → Service shop/web → Deployment shop/web")
+}
+
+gateway := {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "public", "namespace": "shop"}, "spec": {
+	"gatewayClassName": "example",
+	"listeners": [{"name": "https", "port": 443, "protocol": "HTTPS", "tls": {"certificateRefs": [{"name": "cert"}]}}],
+}}
+
+httproute := {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "web", "namespace": "shop"}, "spec": {
+	"parentRefs": [{"name": "public"}],
+	"rules": [{"backendRefs": [{"name": "web", "port": 80}]}],
+}}
+
+test_gateway_route_to_admin_denied if {
+	inp := kscan.graph([role(admin), sa, deploy, service("ClusterIP", {}), gateway, httproute])
+	some f in rule.deny with input as inp
+	f.key == "shop/Deployment/web"
+	contains(f.message, "Internet → Gateway shop/public (listener https, 443/HTTPS) → HTTPRoute shop/web → Service shop/web → Deployment shop/web")
+	"shop/HTTPRoute/web" in f.related
+	"shop/Gateway/public" in f.related
+}
+
+test_internal_gateway_allowed if {
+	gw := json.patch(gateway, [{"op": "add", "path": "/spec/infrastructure", "value": {"annotations": {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}}}])
+	inp := kscan.graph([role(admin), sa, deploy, service("ClusterIP", {}), gw, httproute])
+	count(rule.deny) == 0 with input as inp
 }
 
 test_internal_lb_allowed if {
