@@ -49,6 +49,14 @@ func writeRuleDocs(e *policies.Engine, dir string, log io.Writer) error {
 		if err := writeIfChanged(filepath.Join(dir, name), rulePage(r, fws)); err != nil {
 			return err
 		}
+		// A former id keeps its page, so links from old SARIF logs land.
+		for _, a := range r.Aliases {
+			aname := strings.ReplaceAll(a, "/", "-") + ".md"
+			want[aname] = true
+			if err := writeIfChanged(filepath.Join(dir, aname), aliasPage(a, r)); err != nil {
+				return err
+			}
+		}
 	}
 	if err := writeIfChanged(filepath.Join(dir, "README.md"), rulesIndex(e.Rules())); err != nil {
 		return err
@@ -87,6 +95,9 @@ func rulePage(r policies.Rule, fws []*frameworks.Framework) []byte {
 	fmt.Fprintf(&b, "| | |\n|---|---|\n| **ID** | `%s` |\n| **Severity** | %s |\n| **Scope** | %s |\n", r.ID, r.Severity, r.Scope)
 	if !r.Custom && r.File != "" {
 		fmt.Fprintf(&b, "| **Source** | [`%s`](../../%s) |\n", r.File, r.File)
+	}
+	if len(r.Aliases) > 0 {
+		fmt.Fprintf(&b, "| **Former ids** | `%s` (still accepted by `--rules`, ignores and baselines) |\n", strings.Join(r.Aliases, "`, `"))
 	}
 	b.WriteString("\n## Description\n\n")
 	b.WriteString(nonEmptyText(r.Description, r.Title) + "\n")
@@ -145,6 +156,15 @@ func rulePage(r policies.Rule, fws []*frameworks.Framework) []byte {
 	}
 	b.WriteString("\n## Suppressing\n\n")
 	fmt.Fprintf(&b, "Annotate the resource (or its pod template) with `kscan.io/ignore: %q` and `kscan.io/ignore-reason`, or add an entry to `.kscanignore.yaml`; see [suppressions](../suppressions.md).\n", r.ID)
+	return []byte(b.String())
+}
+
+// aliasPage is the page of a former rule id: where it went.
+func aliasPage(alias string, r policies.Rule) []byte {
+	var b strings.Builder
+	b.WriteString(generatedMarker + "\n\n")
+	fmt.Fprintf(&b, "# %s\n\n", alias)
+	fmt.Fprintf(&b, "`%s` is now part of [`%s`](%s) (%s). Suppressions (`kscan.io/ignore`, `.kscanignore.yaml`), `--rules`/`--skip-rules` and baselines that name `%s` still apply to the findings it used to report.\n", alias, r.ID, ruleDocName(r), r.Title, alias)
 	return []byte(b.String())
 }
 
