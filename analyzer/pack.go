@@ -12,14 +12,20 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kscan-io/kscan/analyzer/packfiles"
 	"github.com/kscan-io/kscan/finding"
 )
 
 // Pack files read from a policy-pack directory.
 const (
-	PolicyFile   = "PulumiPolicy.yaml"
-	SettingsFile = "kscan.yaml"
+	PolicyFile   = packfiles.PolicyFile
+	SettingsFile = packfiles.SettingsFile
 )
+
+// WritePack writes a ready policy pack into dir; see packfiles.WritePack.
+func WritePack(dir, name string, force bool) ([]string, error) {
+	return packfiles.WritePack(dir, name, force)
+}
 
 // DefaultCallTimeout bounds every analyzer call (one Analyze, one AnalyzeStack).
 const DefaultCallTimeout = 60 * time.Second
@@ -110,7 +116,7 @@ func LoadPack(dir, settingsPath string) (*Pack, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		p.Dir = abs
 		if b := filepath.Base(abs); b != "" && b != "/" && b != "." {
-			p.Name = sanitizeName(b)
+			p.Name = packfiles.SanitizeName(b)
 		}
 	}
 	var py policyYAML
@@ -216,19 +222,6 @@ func readYAML(path string, v any, strict bool) (bool, error) {
 		return false, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	return true, nil
-}
-
-func sanitizeName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteRune('-')
-		}
-	}
-	return b.String()
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -116,6 +116,24 @@ type Finding struct {
 	// LegacyFingerprints are the fingerprints the finding had under those
 	// ids, so that baselines written before the rename still match.
 	LegacyFingerprints []string `json:"-"`
+	// RelatedLocations are where the related resources were read, by
+	// resource (SARIF relatedLocations; a file for findings that have none).
+	RelatedLocations map[string]Location `json:"-"`
+	// Path is the chain the finding follows, in order (Internet → Ingress
+	// → Service → workload → ServiceAccount → IAM role), when its rule
+	// gives one.
+	Path []PathStep `json:"path,omitempty"`
+}
+
+// PathStep is one resource of a finding's path and how it leads to the
+// next one.
+type PathStep struct {
+	Resource     string   `json:"resource"`
+	ResourceType string   `json:"resourceType,omitempty"`
+	Location     Location `json:"location"`
+	// Relation is the edge to the next step ("routes-to", "selects",
+	// "runs-as", "assumes"); empty on the last.
+	Relation string `json:"relation,omitempty"`
 }
 
 // MatchesRule reports whether the finding is reported under id or one of

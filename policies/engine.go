@@ -50,6 +50,11 @@ type Rule struct {
 	// (needs other resources: Service→workloads, bindings→roles…); the
 	// Pulumi analyzer uses it to choose between Analyze and AnalyzeStack.
 	Scope string
+	// Identity documents what tells two findings of the rule apart:
+	// "resource", or "resource + container" and the like, naming the
+	// discriminator its deny elements carry. The fingerprint hashes the
+	// rule, the resource and that discriminator, never the message.
+	Identity string
 	// Examples are good and bad manifests from the rule's testdata folder.
 	Examples map[string]string
 }
@@ -287,9 +292,10 @@ func ruleFromModule(file string, m *ast.Module) (Rule, error) {
 			Frameworks:  frameworks(a.Custom["frameworks"]),
 			Aliases:     stringList(a.Custom["aliases"]),
 		},
-		Package: m.Package.Path,
-		File:    file,
-		Scope:   str("scope"),
+		Package:  m.Package.Path,
+		File:     file,
+		Scope:    str("scope"),
+		Identity: strings.TrimSpace(str("identity")),
 	}
 	if r.Scope == "" {
 		r.Scope = "resource"
@@ -418,7 +424,8 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 		}
 	}
 	Sort(out)
-	return dedupe(out), ruleErrs, nil
+	out = dedupe(out)
+	return out, append(ruleErrs, identityClashes(out)...), nil
 }
 
 // parallelMinNodes is the input size from which rules are spread over the
@@ -554,6 +561,8 @@ var (
 	fieldRelated       = ast.StringTerm("related")
 	fieldDiscriminator = ast.StringTerm("discriminator")
 	fieldAlias         = ast.StringTerm("alias")
+	fieldPath          = ast.StringTerm("path")
+	fieldEdge          = ast.StringTerm("edge")
 )
 
 // field is the string value of an object's field, "" when absent or not a
@@ -609,18 +618,40 @@ func (e *Engine) toFinding(r Rule, raw *ast.Term, in *Input) (finding.Finding, e
 				if k, ok := x.Value.(ast.String); ok {
 					if rn, ok := in.Node(string(k)); ok {
 						f.Related = append(f.Related, rn.ID)
+						if f.RelatedLocations == nil {
+							f.RelatedLocations = map[string]finding.Location{}
+						}
+						f.RelatedLocations[rn.ID] = LocationOf(rn.Source)
 					}
 				}
 			})
 			sort.Strings(f.Related)
 		}
 	}
-	// The discriminator separates several findings of one rule on one
-	// resource (e.g. one per container) without depending on the wording.
-	disc := field(m, fieldDiscriminator)
-	if disc == "" {
-		disc = msg
+	// "path": the resources the finding follows, in order, each a key or
+	// {"key": k, "edge": relation to the next}.
+	if p := m.Get(fieldPath); p != nil {
+		if arr, ok := p.Value.(*ast.Array); ok {
+			arr.Foreach(func(x *ast.Term) {
+				var key, edge string
+				switch v := x.Value.(type) {
+				case ast.String:
+					key = string(v)
+				case ast.Object:
+					key, edge = field(v, termKey), field(v, fieldEdge)
+				}
+				if pn, ok := in.Node(key); ok {
+					f.Path = append(f.Path, finding.PathStep{Resource: pn.ID, ResourceType: pn.Type, Location: LocationOf(pn.Source), Relation: edge})
+				}
+			})
+		}
 	}
+	// The discriminator separates several findings of one rule on one
+	// resource (e.g. one per container). The message is never part of the
+	// identity: it names things (other workloads, counts) that change when
+	// unrelated parts of the input do. Two findings with one identity are
+	// caught in Eval.
+	disc := field(m, fieldDiscriminator)
 	f.Fingerprint = Fingerprint(r.ID, n.ID, disc)
 	// A finding of a case that used to be its own rule names that id, so
 	// that ignores and baselines written for it keep matching.
@@ -676,6 +707,31 @@ func Sort(fs []finding.Finding) {
 		sorted[i] = *e.f
 	}
 	copy(fs, sorted)
+}
+
+// identityClashes reports findings of one rule that share a fingerprint but
+// say different things: the rule fires more than once on a resource without
+// a discriminator telling the findings apart, so baselines and code-scanning
+// alerts could not follow them.
+func identityClashes(fs []finding.Finding) []RuleError {
+	seen := make(map[string]int, len(fs))
+	var errs []RuleError
+	reported := map[string]bool{}
+	for i, f := range fs {
+		j, ok := seen[f.Fingerprint]
+		if !ok {
+			seen[f.Fingerprint] = i
+			continue
+		}
+		if reported[f.RuleID+"\x00"+f.Resource] {
+			continue
+		}
+		reported[f.RuleID+"\x00"+f.Resource] = true
+		errs = append(errs, RuleError{RuleID: f.RuleID, Err: fmt.Errorf(
+			"two findings on %s have the same identity (%q and %q): give each deny element a distinct \"discriminator\"",
+			f.Resource, fs[j].Message, f.Message)})
+	}
+	return errs
 }
 
 func dedupe(fs []finding.Finding) []finding.Finding {

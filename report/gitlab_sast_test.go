@@ -45,7 +45,7 @@ func TestGitLabSAST(t *testing.T) {
 		wantVulns  int
 		wantStatus string
 	}{
-		{"sample (suppressed left out, input error)", sampleReport(), 4, "failure"},
+		{"sample (suppressed left out, input error)", sampleReport(), 5, "failure"},
 		{"clean", clean, 0, "success"},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,25 @@ type Options struct {
 	Quiet bool // table: summary and findings only, no notifications
 	// FailOn is the --fail-on threshold, shown in the table summary.
 	FailOn string
+	// Width is the table's width in columns (0: 100); long cells wrap.
+	Width int
+	// GroupBy groups the table: severity (default), resource, file or rule.
+	GroupBy string
+	// Verbose shows remediation under every finding, not once per group.
+	Verbose bool
+	// ShowSuppressed lists suppressed findings in the table.
+	ShowSuppressed bool
+	// SARIFRoot is the absolute directory SARIF URIs are relative to, as
+	// %SRCROOT% ("" : the working directory).
+	SARIFRoot string
+	// SARIFCategory is SARIF's runs[0].automationDetails.id.
+	SARIFCategory string
+	// WorkDir is the directory relative locations are read from ("": the
+	// process's working directory).
+	WorkDir string
+	// Inputs are the paths given to the scan: SARIF points a result with
+	// no file of its own at the first of them.
+	Inputs []string
 }
 
 // Writer renders one report.
@@ -31,6 +50,8 @@ var formats = map[string]Writer{
 	"junit": JUnit,
 	// GitLab SAST security report (artifacts:reports:sast), see ci/gitlab.
 	"gitlab-sast": GitLabSAST,
+	// One self-contained page (inline CSS, SVG and script).
+	"html": HTML,
 }
 
 // RegisterFormat adds a format (used by packages that own one, such as the

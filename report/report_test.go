@@ -31,9 +31,17 @@ func sampleReport() *finding.Report {
 		ToolName: "kscan", ToolVersion: "v0.1.0-test", Rules: rules, Resources: 7,
 		Findings: []finding.Finding{
 			{RuleID: "k8s/privileged-container", Title: rules[0].Title, Severity: "critical", Message: `container "app" is privileged`, Resource: "shop/Deployment/web", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "file", File: "k8s/web.yaml", Line: 12}, Remediation: rules[0].Remediation, Fingerprint: "f1"},
-			{RuleID: "iam/admin-policy", Title: rules[3].Title, Severity: "critical", Message: "role admin allows * on *", Resource: "arn:aws:iam::123456789012:role/admin", ResourceType: "aws:iam/Role", Location: finding.Location{Kind: "file", File: "iam.json", Line: 40}, Fingerprint: "f2", BaselineState: "new"},
+			{RuleID: "iam/admin-policy", Title: rules[3].Title, Severity: "critical", Message: "role admin allows * on *", Resource: "arn:aws:iam::123456789012:role/admin", ResourceType: "aws:iam/Role", Location: finding.Location{Kind: "file", File: "iam.json", Line: 40}, Fingerprint: "f2", BaselineState: "new",
+				Related:          []string{"shop/Deployment/web", "shop/ServiceAccount/web"},
+				RelatedLocations: map[string]finding.Location{"shop/Deployment/web": {Kind: "file", File: "k8s/web.yaml", Line: 1}, "shop/ServiceAccount/web": {Kind: "derived"}},
+				Path: []finding.PathStep{
+					{Resource: "shop/Deployment/web", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "file", File: "k8s/web.yaml", Line: 1}, Relation: "runs-as"},
+					{Resource: "shop/ServiceAccount/web", ResourceType: "k8s:core/ServiceAccount", Location: finding.Location{Kind: "derived"}, Relation: "assumes"},
+					{Resource: "arn:aws:iam::123456789012:role/admin", ResourceType: "aws:iam/Role", Location: finding.Location{Kind: "file", File: "iam.json", Line: 40}},
+				}},
 			{RuleID: "k8s/image-tag-latest", Title: rules[1].Title, Severity: "high", Message: `container "api" uses image "acme/api:latest" without a fixed tag`, Resource: "prod:shop/Deployment/api", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "cluster", Cluster: "prod", Path: "/apis/apps/v1/namespaces/shop/deployments/api"}, Fingerprint: "f3", BaselineState: "unchanged"},
 			{RuleID: "k8s/image-tag-latest", Title: rules[1].Title, Severity: "high", Message: `container "web" uses image "nginx" without a fixed tag`, Resource: "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "pulumi-state", File: "prod.json", URN: "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web"}, Fingerprint: "f4"},
+			{RuleID: "k8s/namespace-without-networkpolicy", Title: "Namespace has no NetworkPolicy", Severity: "medium", Message: "namespace shop has no NetworkPolicy", Resource: "shop/Namespace/shop", ResourceType: "k8s:core/Namespace", Location: finding.Location{Kind: "derived"}, Fingerprint: "f7"},
 			{RuleID: "k8s/writable-root-fs", Title: rules[2].Title, Severity: "low", Message: `container "app" can write its root filesystem`, Resource: "shop/Deployment/web", ResourceType: "k8s:apps/Deployment", Location: finding.Location{Kind: "file", File: "k8s/web.yaml", Line: 12}, Fingerprint: "f5", Suppression: &finding.Suppression{Kind: "inSource", Justification: "writes a cache to /tmp on an emptyDir"}},
 		},
 		Absent: []finding.Finding{
@@ -46,11 +54,14 @@ func sampleReport() *finding.Report {
 	}
 }
 
+// goldenOptions fix the directories SARIF paths are relative to.
+var goldenOptions = Options{SARIFRoot: "/src/repo", WorkDir: "/src/repo", Inputs: []string{"k8s"}, SARIFCategory: "kscan/k8s"}
+
 func TestGolden(t *testing.T) {
-	for _, format := range []string{"table", "json", "sarif", "junit"} {
+	for _, format := range Formats() {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Write(&buf, format, sampleReport(), Options{}); err != nil {
+			if err := Write(&buf, format, sampleReport(), goldenOptions); err != nil {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", "sample."+format+".golden")
@@ -68,7 +79,7 @@ func TestGolden(t *testing.T) {
 			}
 			// Rendering twice gives the same bytes.
 			var again bytes.Buffer
-			if err := Write(&again, format, sampleReport(), Options{}); err != nil {
+			if err := Write(&again, format, sampleReport(), goldenOptions); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(buf.Bytes(), again.Bytes()) {
@@ -80,7 +91,7 @@ func TestGolden(t *testing.T) {
 
 func TestSARIFValidAgainstSchema(t *testing.T) {
 	var buf bytes.Buffer
-	if err := SARIF(&buf, sampleReport(), Options{}); err != nil {
+	if err := SARIF(&buf, sampleReport(), goldenOptions); err != nil {
 		t.Fatal(err)
 	}
 	log, err := sarif.FromBytes(buf.Bytes())
@@ -99,13 +110,35 @@ func TestSARIFValidAgainstSchema(t *testing.T) {
 				Fp        map[string]string `json:"partialFingerprints"`
 				Locations []struct {
 					Physical *struct {
-						Artifact struct{ URI string }     `json:"artifactLocation"`
-						Region   *struct{ StartLine int } `json:"region"`
+						Artifact struct {
+							URI  string `json:"uri"`
+							Base string `json:"uriBaseId"`
+						} `json:"artifactLocation"`
+						Region *struct{ StartLine int } `json:"region"`
 					} `json:"physicalLocation"`
 					Logical []struct{ FullyQualifiedName string } `json:"logicalLocations"`
 				} `json:"locations"`
 				Suppressions []struct{ Kind, Justification string } `json:"suppressions"`
+				CodeFlows    []struct {
+					ThreadFlows []struct {
+						Locations []struct {
+							Location struct {
+								Message struct{ Text string } `json:"message"`
+							} `json:"location"`
+						} `json:"locations"`
+					} `json:"threadFlows"`
+				} `json:"codeFlows"`
+				Related []struct {
+					ID      int                                   `json:"id"`
+					Logical []struct{ FullyQualifiedName string } `json:"logicalLocations"`
+				} `json:"relatedLocations"`
 			} `json:"results"`
+			Automation struct {
+				ID string `json:"id"`
+			} `json:"automationDetails"`
+			BaseIDs map[string]struct {
+				URI string `json:"uri"`
+			} `json:"originalUriBaseIds"`
 			Invocations []struct {
 				ExecutionSuccessful bool `json:"executionSuccessful"`
 				Notes               []struct {
@@ -130,25 +163,59 @@ func TestSARIFValidAgainstSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := doc.Runs[0]
-	if len(run.Results) != 6 {
-		t.Fatalf("want 6 results (5 findings + 1 absent), got %d", len(run.Results))
+	if len(run.Results) != 7 {
+		t.Fatalf("want 7 results (6 findings + 1 absent), got %d", len(run.Results))
+	}
+	// GitHub code scanning rejects an upload with a result that has no
+	// physical location, or a location that is not a relative or file URI.
+	for i, r := range run.Results {
+		if len(r.Locations) == 0 || r.Locations[0].Physical == nil || r.Locations[0].Physical.Artifact.URI == "" {
+			t.Errorf("result %d (%s) has no physical location", i, r.RuleID)
+			continue
+		}
+		if u := r.Locations[0].Physical.Artifact; u.Base != "%SRCROOT%" || strings.Contains(u.URI, "://") {
+			t.Errorf("result %d (%s): uri %q base %q, want relative to %%SRCROOT%%", i, r.RuleID, u.URI, u.Base)
+		}
+		if len(r.Locations[0].Logical) == 0 {
+			t.Errorf("result %d lost its logical location", i)
+		}
+	}
+	if got := run.BaseIDs["%SRCROOT%"].URI; got != "file:///src/repo/" {
+		t.Errorf("originalUriBaseIds %%SRCROOT%% = %q", got)
+	}
+	if run.Automation.ID != "kscan/k8s/" {
+		t.Errorf("automationDetails.id = %q", run.Automation.ID)
+	}
+	// The derived namespace points at the scanned input.
+	if got := run.Results[4].Locations[0].Physical.Artifact.URI; got != "k8s" {
+		t.Errorf("derived finding's location %q, want the input k8s", got)
+	}
+	// The attack path: a code flow through every resource, the others as
+	// related locations.
+	r1 := run.Results[1]
+	if len(r1.CodeFlows) != 1 || len(r1.CodeFlows[0].ThreadFlows[0].Locations) != 3 ||
+		r1.CodeFlows[0].ThreadFlows[0].Locations[0].Location.Message.Text != "Deployment shop/Deployment/web —runs-as→" {
+		t.Errorf("code flow: %+v", r1.CodeFlows)
+	}
+	if len(r1.Related) != 2 || r1.Related[0].ID != 1 || r1.Related[1].Logical[0].FullyQualifiedName != "shop/ServiceAccount/web" {
+		t.Errorf("related locations: %+v", r1.Related)
 	}
 	r0 := run.Results[0]
 	if r0.RuleID != "k8s/privileged-container" || r0.Level != "error" || r0.Locations[0].Physical.Artifact.URI != "k8s/web.yaml" ||
 		r0.Locations[0].Physical.Region.StartLine != 12 || r0.Locations[0].Logical[0].FullyQualifiedName != "shop/Deployment/web" || r0.Fp[FingerprintKey] != "f1" {
 		t.Errorf("first result wrong: %+v", r0)
 	}
-	if got := run.Results[2].Locations[0].Physical.Artifact.URI; got != "k8s://prod/apis/apps/v1/namespaces/shop/deployments/api" {
+	if got := run.Results[2].Locations[0].Physical.Artifact.URI; got != "kubernetes/prod/apis/apps/v1/namespaces/shop/deployments/api" {
 		t.Errorf("live object location %q", got)
 	}
 	if got := run.Results[3].Locations[0].Logical[0].FullyQualifiedName; !strings.HasPrefix(got, "urn:pulumi:") {
 		t.Errorf("pulumi finding logical location %q", got)
 	}
-	if s := run.Results[4].Suppressions; len(s) != 1 || s[0].Kind != "inSource" || s[0].Justification == "" {
+	if s := run.Results[5].Suppressions; len(s) != 1 || s[0].Kind != "inSource" || s[0].Justification == "" {
 		t.Errorf("suppression not rendered: %+v", s)
 	}
-	if run.Results[5].Baseline != "absent" || run.Results[1].Baseline != "new" {
-		t.Errorf("baseline states: %q %q", run.Results[1].Baseline, run.Results[5].Baseline)
+	if run.Results[6].Baseline != "absent" || run.Results[1].Baseline != "new" {
+		t.Errorf("baseline states: %q %q", run.Results[1].Baseline, run.Results[6].Baseline)
 	}
 	inv := run.Invocations[0]
 	if inv.ExecutionSuccessful || len(inv.Notes) != 2 || inv.Notes[0].Level != "error" {
@@ -171,7 +238,7 @@ func TestJUnitWellFormed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 4 failing rule×resource cases + 1 skipped (suppressed) + 1 input error.
-	if s.Tests != 6 || s.Failures != 4 || s.Errors != 1 {
+	if s.Tests != 7 || s.Failures != 5 || s.Errors != 1 {
 		t.Errorf("tests=%d failures=%d errors=%d", s.Tests, s.Failures, s.Errors)
 	}
 }

@@ -37,8 +37,21 @@ func SARIFLevel(sev string) string {
 	return "note"
 }
 
-// BuildSARIF converts a report to a SARIF 2.1.0 log.
-func BuildSARIF(r *finding.Report) *sarif.Report {
+// BuildSARIF converts a report to a SARIF 2.1.0 log, as SARIF writes it.
+func BuildSARIF(r *finding.Report, o Options) (*sarif.Report, error) {
+	var buf bytes.Buffer
+	if err := SARIF(&buf, r, o); err != nil {
+		return nil, err
+	}
+	log := &sarif.Report{}
+	if err := json.Unmarshal(buf.Bytes(), log); err != nil {
+		return nil, err
+	}
+	return log, nil
+}
+
+// buildSARIF converts everything but the results to a SARIF 2.1.0 log.
+func buildSARIF(r *finding.Report, c *sarifContext) *sarif.Report {
 	log := sarif.NewReport()
 	run := sarif.NewRunWithInformationURI(r.ToolName, "https://github.com/kscan-io/kscan")
 	run.Tool.Driver.Version = strp(r.ToolVersion)
@@ -72,14 +85,12 @@ func BuildSARIF(r *finding.Report) *sarif.Report {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, d)
 	}
 
-	for _, f := range r.Findings {
-		run.Results = append(run.Results, sarifResult(f, index))
+	if c.category != "" {
+		run.AutomationDetails = &sarif.RunAutomationDetails{ID: strp(c.category)}
 	}
-	for _, f := range r.Absent {
-		res := sarifResult(f, index)
-		res.BaselineState = strp("absent")
-		run.Results = append(run.Results, res)
-	}
+	base := sarif.NewArtifactLocation()
+	base.URI = strp(c.rootURI)
+	run.OriginalUriBaseIds = map[string]sarif.ArtifactLocation{srcRoot: *base}
 
 	inv := sarif.NewInvocation()
 	ok := !r.Incomplete()
@@ -92,7 +103,7 @@ func BuildSARIF(r *finding.Report) *sarif.Report {
 			msg = n.Resource + ": " + msg
 		}
 		note.Message = &sarif.Message{Text: strp(msg)}
-		if loc := physical(n.Location); loc != nil {
+		if loc := c.physical(n.Location); loc != nil {
 			note.Locations = []*sarif.Location{{PhysicalLocation: loc}}
 		}
 		if n.RuleID != "" {
@@ -107,71 +118,17 @@ func BuildSARIF(r *finding.Report) *sarif.Report {
 	return log
 }
 
-func sarifResult(f finding.Finding, index map[string]int) *sarif.Result {
-	res := sarif.NewRuleResult(f.RuleID)
-	if i, ok := index[f.RuleID]; ok {
-		res.RuleIndex = i
-	}
-	res.Level = SARIFLevel(f.Severity)
-	res.Message = &sarif.Message{Text: strp(f.Message)}
-	loc := sarif.NewLocation()
-	loc.PhysicalLocation = physical(f.Location)
-	ll := sarif.NewLogicalLocation()
-	ll.FullyQualifiedName = strp(f.Resource)
-	ll.Name = strp(lastSegment(f.Resource))
-	ll.Kind = strp("resource")
-	loc.LogicalLocations = []*sarif.LogicalLocation{ll}
-	res.Locations = []*sarif.Location{loc}
-	res.PartialFingerprints = map[string]string{FingerprintKey: f.Fingerprint}
-	props := sarif.NewPropertyBag()
-	props.Add("severity", f.Severity)
-	props.Add("resourceType", f.ResourceType)
-	if len(f.Related) > 0 {
-		props.Add("related", f.Related)
-	}
-	res.Properties = props
-	if f.Suppression != nil {
-		s := sarif.NewSuppression()
-		s.Kind = strp(f.Suppression.Kind)
-		s.Justification = strp(f.Suppression.Justification)
-		s.Status = strp("accepted")
-		res.Suppressions = []*sarif.Suppression{s}
-	}
-	if f.BaselineState != "" {
-		res.BaselineState = strp(f.BaselineState)
-	}
-	return res
-}
-
-// physical renders a location as a SARIF physical location: the file
-// (relative to the working directory) and line; for live objects the
-// cluster and API path as a k8s:// URI; for Pulumi the state file.
-func physical(l finding.Location) *sarif.PhysicalLocation {
-	uri := artifactURI(l)
-	if uri == "" {
-		return nil
-	}
-	al := sarif.NewArtifactLocation()
-	al.URI = strp(uri)
-	pl := sarif.NewPhysicalLocation()
-	pl.ArtifactLocation = al
-	if l.Line > 0 {
-		reg := sarif.NewRegion()
-		reg.StartLine = &l.Line
-		pl.Region = reg
-	}
-	return pl
-}
-
 // SARIF renders the report as SARIF 2.1.0 JSON. The document around the
 // results (rules, invocation, notifications) goes through the library and
 // pruneSARIF; the results, which are nearly all of a large log, are written
-// directly in the same form (sorted keys, pruned defaults), in parallel
-// blocks. TestSARIFStreamingEqualsLibrary holds the two to the same bytes.
-func SARIF(w io.Writer, r *finding.Report, _ Options) error {
+// directly in the same form (sorted keys, no empty fields), in parallel
+// blocks.
+func SARIF(w io.Writer, r *finding.Report, o Options) error {
+	c := newSARIFContext(o)
 	head := *r
 	head.Findings, head.Absent = nil, nil
-	doc, err := pruneSARIF(BuildSARIF(&head))
+	log := buildSARIF(&head, c)
+	doc, err := pruneSARIF(log)
 	if err != nil {
 		return err
 	}
@@ -193,7 +150,7 @@ func SARIF(w io.Writer, r *finding.Report, _ Options) error {
 	err = writeElements(bw, n, resultIndent, func() func(*bytes.Buffer, int) error {
 		return func(dst *bytes.Buffer, i int) error {
 			f, baseline := resultAt(r, i)
-			appendSARIFResult(dst, f, baseline, index)
+			c.appendResult(dst, f, baseline, index)
 			return nil
 		}
 	})
@@ -253,95 +210,6 @@ func ruleIndexes(rules []finding.Rule) map[string]int {
 
 // resultIndent is the indentation of runs[0].results[i].
 const resultIndent = "        "
-
-// appendSARIFResult writes what sarifResult builds, as pruneSARIF renders
-// it inside a log: keys sorted, empty and default fields left out, every
-// line after the first indented for runs[0].results[i].
-func appendSARIFResult(dst *bytes.Buffer, f finding.Finding, baseline string, index map[string]int) {
-	o := objWriter{dst: dst, indent: resultIndent}
-	o.openObject()
-	if baseline != "" {
-		o.str("baselineState", baseline)
-	}
-	o.str("kind", "fail")
-	o.str("level", SARIFLevel(f.Severity))
-	o.key("locations")
-	o.openArray()
-	o.openItem()
-	o.key("logicalLocations")
-	o.openArray()
-	o.openItem()
-	o.str("fullyQualifiedName", f.Resource)
-	o.str("kind", "resource")
-	o.str("name", lastSegment(f.Resource))
-	o.close('}')
-	o.close(']')
-	if uri := artifactURI(f.Location); uri != "" {
-		o.key("physicalLocation")
-		o.openObject()
-		o.key("artifactLocation")
-		o.openObject()
-		o.str("uri", uri)
-		o.close('}')
-		if f.Location.Line > 0 {
-			o.key("region")
-			o.openObject()
-			o.num("startLine", f.Location.Line)
-			o.close('}')
-		}
-		o.close('}')
-	}
-	o.close('}')
-	o.close(']')
-	o.key("message")
-	o.openObject()
-	o.str("text", f.Message)
-	o.close('}')
-	o.key("partialFingerprints")
-	o.openObject()
-	o.str(FingerprintKey, f.Fingerprint)
-	o.close('}')
-	o.key("properties")
-	o.openObject()
-	if len(f.Related) > 0 {
-		o.key("related")
-		o.openArray()
-		for _, rel := range f.Related {
-			o.item()
-			appendJSONString(o.dst, rel)
-		}
-		o.close(']')
-	}
-	o.str("resourceType", f.ResourceType)
-	o.str("severity", f.Severity)
-	o.close('}')
-	o.str("ruleId", f.RuleID)
-	if i, ok := index[f.RuleID]; ok {
-		o.num("ruleIndex", i)
-	}
-	if s := f.Suppression; s != nil {
-		o.key("suppressions")
-		o.openArray()
-		o.openItem()
-		o.str("justification", s.Justification)
-		o.str("kind", s.Kind)
-		o.str("status", "accepted")
-		o.close('}')
-		o.close(']')
-	}
-	o.close('}')
-}
-
-// artifactURI is a location's SARIF artifact URI, "" for none.
-func artifactURI(l finding.Location) string {
-	switch {
-	case l.File != "":
-		return l.File
-	case l.Path != "":
-		return "k8s://" + l.Cluster + l.Path
-	}
-	return ""
-}
 
 // objWriter writes indented JSON as json.Encoder.SetIndent does, tracking
 // whether the current object or array already has a member.

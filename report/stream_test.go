@@ -43,13 +43,31 @@ func wholeJSON(t *testing.T, r *finding.Report) []byte {
 	return buf.Bytes()
 }
 
+// wholeSARIF is the streamed log parsed and encoded again by encoding/json
+// (sorted keys, its escaping and indentation): the hand-written results
+// must be exactly what encoding/json makes of them, and the log must parse
+// as the library's SARIF types.
 func wholeSARIF(t *testing.T, r *finding.Report) []byte {
 	t.Helper()
-	b, err := pruneSARIF(BuildSARIF(r))
-	if err != nil {
+	var streamed bytes.Buffer
+	if err := SARIF(&streamed, r, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	return b
+	var doc any
+	if err := json.Unmarshal(streamed.Bytes(), &doc); err != nil {
+		t.Fatalf("streamed SARIF does not parse: %v", err)
+	}
+	if _, err := BuildSARIF(r, Options{}); err != nil {
+		t.Fatalf("streamed SARIF does not parse as the library's types: %v", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // awkward strings for messages, resources and paths.
@@ -75,6 +93,9 @@ func randomReport(rng *rand.Rand, n int) *finding.Report {
 		}
 		for k := rng.IntN(4); k > 0; k-- {
 			f.Related = append(f.Related, pick())
+		}
+		for k := rng.IntN(4); k > 0 && rng.IntN(2) == 0; k-- {
+			f.Path = append(f.Path, finding.PathStep{Resource: pick(), ResourceType: pick(), Location: locs[rng.IntN(len(locs))], Relation: pick()})
 		}
 		if rng.IntN(5) == 0 {
 			f.Suppression = &finding.Suppression{Kind: []string{"inSource", "external"}[rng.IntN(2)], Justification: pick()}

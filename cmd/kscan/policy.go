@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kscan-io/kscan/analyzer"
+	"github.com/kscan-io/kscan/analyzer/packfiles"
 )
 
 // newPolicyCmd groups the Pulumi policy-pack commands.
@@ -32,7 +32,7 @@ Then: pulumi preview --policy-pack DIR (pulumi-analyzer-policy-kscan must be
 on PATH or installed with pulumi plugin install; see docs/pulumi-analyzer.md).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := analyzer.WritePack(args[0], name, force)
+			files, err := packfiles.WritePack(args[0], name, force)
 			if err != nil {
 				return err
 			}

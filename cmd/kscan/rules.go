@@ -95,6 +95,9 @@ func printRule(cmd *cobra.Command, r *policies.Rule) {
 	fmt.Fprintf(out, "%s  [%s]\n%s\n\n", r.ID, r.Severity, r.Title)
 	fmt.Fprintf(out, "%s\n\n", r.Description)
 	fmt.Fprintf(out, "Remediation:\n  %s\n", strings.ReplaceAll(r.Remediation, "\n", "\n  "))
+	if r.Identity != "" {
+		fmt.Fprintf(out, "\nIdentity (fingerprint): rule + %s\n", r.Identity)
+	}
 	if len(r.Frameworks) > 0 {
 		fmt.Fprintf(out, "\nFrameworks:\n")
 		names := make([]string, 0, len(r.Frameworks))

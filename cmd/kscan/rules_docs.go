@@ -93,6 +93,11 @@ func rulePage(r policies.Rule, fws []*frameworks.Framework) []byte {
 	b.WriteString(generatedMarker + "\n\n")
 	fmt.Fprintf(&b, "# %s\n\n", r.Title)
 	fmt.Fprintf(&b, "| | |\n|---|---|\n| **ID** | `%s` |\n| **Severity** | %s |\n| **Scope** | %s |\n", r.ID, r.Severity, r.Scope)
+	if r.Identity != "" {
+		// What the fingerprint hashes (with the rule id): baselines and
+		// code-scanning alerts follow a finding by it.
+		fmt.Fprintf(&b, "| **Identity** | %s |\n", r.Identity)
+	}
 	if !r.Custom && r.File != "" {
 		fmt.Fprintf(&b, "| **Source** | [`%s`](../../%s) |\n", r.File, r.File)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +35,9 @@ type scanFlags struct {
 	noColor     bool
 	maxFileSize int64
 	timeout     time.Duration
+
+	// out holds the report flags (formats, files, table and SARIF options).
+	out outputFlags
 
 	// One field per optional source or feature, each defined in its own file.
 	src sourceFlags
@@ -75,6 +77,7 @@ as a key in .kscan.yaml (e.g. "fail-on: critical").`,
 	fl := cmd.Flags()
 	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	f.out.addFlags(fl)
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above: critical, high, medium, low, none")
 	fl.StringSliceVar(&f.rules, "rules", nil, "only run rules whose id matches these globs (e.g. 'k8s/*')")
 	fl.StringSliceVar(&f.skipRules, "skip-rules", nil, "skip rules whose id matches these globs")
@@ -96,8 +99,8 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
 	}
-	if _, err := report.FormatWriter(f.format); err != nil {
-		return fmt.Errorf("--format: %w", err)
+	if err := f.out.resolve(cmd, f); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
@@ -137,17 +140,18 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		return err
 	}
 	rep := res.Report
-	// Input errors always go to stderr too, so a CI log shows why a scan is
-	// incomplete even when the report is a file.
+	// Errors and warnings go to stderr in every format, so a report on
+	// stdout stays parseable and a CI log shows why a scan is incomplete.
 	stderr := cmd.ErrOrStderr()
-	if f.output != "" || f.format != "table" {
-		for _, n := range rep.Notifications {
-			if n.Level == "error" || !f.quiet {
-				fmt.Fprintf(stderr, "%s: %s\n", n.Level, notificationText(n))
-			}
+	for _, n := range rep.Notifications {
+		if n.Level == "error" || !f.quiet {
+			fmt.Fprintf(stderr, "%s: %s\n", n.Level, notificationText(n))
 		}
 	}
-	if err := writeReport(cmd.OutOrStdout(), f, rep); err != nil {
+	if rep.Resources == 0 && !f.quiet {
+		fmt.Fprintln(stderr, "warning: 0 objects were scanned: check the paths and flags (kscan scan --help)")
+	}
+	if err := f.out.write(cmd.OutOrStdout(), f, rep, paths); err != nil {
 		return err
 	}
 	code := scan.ExitCode(rep, failOn, f.src.ci.failOnNew)
@@ -182,22 +186,6 @@ func notificationText(n finding.Notification) string {
 		return n.Message
 	}
 	return loc + ": " + n.Message
-}
-
-func writeReport(stdout io.Writer, f *scanFlags, rep *finding.Report) error {
-	opts := report.Options{Quiet: f.quiet, Color: f.output == "" && useColor(stdout, f.noColor)}
-	var buf bytes.Buffer
-	if err := report.Write(&buf, f.format, rep, opts); err != nil {
-		return err
-	}
-	if strings.EqualFold(f.format, "table") {
-		f.src.ci.writeTableExtras(&buf, rep)
-	}
-	if f.output == "" {
-		_, err := stdout.Write(buf.Bytes())
-		return err
-	}
-	return writeOutput(f.output, buf.Bytes())
 }
 
 // useColor: only on a terminal, never with NO_COLOR (any value) or --no-color.

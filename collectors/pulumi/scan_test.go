@@ -152,14 +152,17 @@ func TestEveryRuleRow(t *testing.T) {
 			t.Errorf("%s on %s: location %+v", f.RuleID, f.Resource, f.Location)
 		}
 	}
-	sarif := report.BuildSARIF(rep)
+	sarif, err := report.BuildSARIF(rep, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	for _, r := range sarif.Runs[0].Results {
 		for _, l := range r.Locations {
 			for _, ll := range l.LogicalLocations {
 				if ll.FullyQualifiedName != nil && strings.HasPrefix(*ll.FullyQualifiedName, urnPrefix) {
 					n++
-					if u := l.PhysicalLocation.ArtifactLocation.URI; u == nil || *u != stackFile {
+					if u := l.PhysicalLocation.ArtifactLocation.URI; u == nil || *u != filepath.ToSlash(stackFile) {
 						t.Errorf("SARIF physical location of %s is %v", *ll.FullyQualifiedName, u)
 					}
 				}

@@ -8,6 +8,7 @@
 # custom:
 #   id: aws/internet-facing-lb
 #   severity: medium
+#   identity: resource
 #   remediation: |
 #     Set internal: true unless the load balancer is meant to be public; for
 #     public ones, restrict its security group to 80/443 and put a WAF in front.

@@ -11,6 +11,7 @@
 # custom:
 #   id: aws/public-s3-bucket
 #   severity: high
+#   identity: resource + exposure kind (acl or policy)
 #   remediation: |
 #     Remove the public ACL or the Principal "*" statement, and add an
 #     aws.s3.BucketPublicAccessBlock with all four settings true. Serve public

@@ -10,6 +10,7 @@
 # custom:
 #   id: aws/security-group-open-ingress
 #   severity: high
+#   identity: resource + ingress rule index and CIDR
 #   remediation: |
 #     Restrict the CIDR to known networks, or put the service behind a load
 #     balancer that alone listens on 80/443.

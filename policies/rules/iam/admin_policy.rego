@@ -9,6 +9,7 @@
 # custom:
 #   id: iam/admin-policy
 #   severity: critical
+#   identity: resource
 #   scope: stack
 #   remediation: |
 #     Replace AdministratorAccess and "Action": "*" policies with policies that

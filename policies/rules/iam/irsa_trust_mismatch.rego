@@ -10,6 +10,7 @@
 # custom:
 #   id: iam/irsa-trust-mismatch
 #   severity: low
+#   identity: resource + annotated role ARN
 #   scope: stack
 #   remediation: |
 #     Fix the annotation or the role's trust policy so that its :sub condition

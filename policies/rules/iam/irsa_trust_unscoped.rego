@@ -9,6 +9,7 @@
 # custom:
 #   id: iam/irsa-trust-unscoped
 #   severity: high
+#   identity: resource + trust statement and principal
 #   scope: resource
 #   remediation: |
 #     Add a StringEquals condition on <issuer>:sub with the exact

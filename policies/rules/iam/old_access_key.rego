@@ -9,6 +9,7 @@
 # custom:
 #   id: iam/old-access-key
 #   severity: low
+#   identity: resource + access key slot
 #   scope: resource
 #   remediation: |
 #     Rotate the key (create a new one, switch its users, deactivate and

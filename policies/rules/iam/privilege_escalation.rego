@@ -16,6 +16,7 @@
 # custom:
 #   id: iam/privilege-escalation
 #   severity: high
+#   identity: resource
 #   scope: stack
 #   remediation: |
 #     Remove the escalation actions, or limit them with Resource to what the

@@ -8,6 +8,7 @@
 # custom:
 #   id: iam/user-without-mfa
 #   severity: medium
+#   identity: resource
 #   scope: resource
 #   remediation: |
 #     Enable MFA for the user (a virtual or hardware device), or remove the

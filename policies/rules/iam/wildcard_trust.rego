@@ -9,6 +9,7 @@
 # custom:
 #   id: iam/wildcard-trust
 #   severity: critical
+#   identity: resource + trust statement
 #   scope: resource
 #   remediation: |
 #     Name the trusted accounts or roles in Principal, or add a condition on

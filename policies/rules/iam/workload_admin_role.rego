@@ -9,6 +9,7 @@
 # custom:
 #   id: iam/workload-admin-role
 #   severity: critical
+#   identity: resource + IAM role
 #   scope: stack
 #   remediation: |
 #     Give the workload its own ServiceAccount and an IAM role with only the

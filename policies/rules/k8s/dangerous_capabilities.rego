@@ -8,6 +8,7 @@
 # custom:
 #   id: k8s/dangerous-capabilities
 #   severity: high
+#   identity: resource + container
 #   remediation: |
 #     Drop ALL capabilities and add back only the narrow ones the process
 #     needs (for example NET_BIND_SERVICE).

@@ -7,6 +7,7 @@
 # custom:
 #   id: k8s/default-service-account
 #   severity: low
+#   identity: resource
 #   remediation: |
 #     Create a ServiceAccount per application, set spec.serviceAccountName, and
 #     grant RBAC to that account only.

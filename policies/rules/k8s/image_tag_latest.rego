@@ -7,6 +7,7 @@
 # custom:
 #   id: k8s/image-tag-latest
 #   severity: high
+#   identity: resource + container
 #   remediation: Pin the image to a version tag and, better, to a digest (image@sha256:…).
 #   frameworks:
 #     nsa: ["Container images: use trusted, immutable images"]

@@ -7,6 +7,7 @@
 # custom:
 #   id: k8s/ingress-without-tls
 #   severity: medium
+#   identity: resource
 #   remediation: |
 #     Add spec.tls with the hosts and a certificate Secret (cert-manager can
 #     issue and renew it), and redirect HTTP to HTTPS.

@@ -17,6 +17,7 @@
 #   id: k8s/internet-exposed
 #   aliases: [k8s/public-loadbalancer]
 #   severity: high
+#   identity: resource + kind of exposure (load balancer, NodePort, Ingress, …)
 #   scope: stack
 #   remediation: |
 #     Make the load balancer internal with your provider's annotation (e.g.

@@ -8,6 +8,7 @@
 # custom:
 #   id: k8s/missing-probes
 #   severity: low
+#   identity: resource + container
 #   remediation: Add a readinessProbe (httpGet, tcpSocket, grpc or exec) to every container of the workload.
 #   frameworks: {}
 package kscan.rules.k8s.missing_probes

@@ -8,6 +8,7 @@
 # custom:
 #   id: k8s/missing-resource-limits
 #   severity: low
+#   identity: resource + container
 #   remediation: |
 #     Set resources.limits.memory on every container (and a LimitRange with a
 #     default for the namespace).

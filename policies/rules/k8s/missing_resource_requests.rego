@@ -8,6 +8,7 @@
 # custom:
 #   id: k8s/missing-resource-requests
 #   severity: low
+#   identity: resource + container
 #   remediation: Set resources.requests.cpu and resources.requests.memory on every container.
 #   frameworks:
 #     nsa: ["Network separation and hardening: Resource policies"]

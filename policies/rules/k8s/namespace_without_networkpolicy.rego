@@ -7,6 +7,7 @@
 # custom:
 #   id: k8s/namespace-without-networkpolicy
 #   severity: medium
+#   identity: resource
 #   scope: stack
 #   remediation: |
 #     Add a default-deny NetworkPolicy to the namespace (podSelector: {},

@@ -8,6 +8,7 @@
 # custom:
 #   id: k8s/nodeport-service
 #   severity: low
+#   identity: resource
 #   remediation: |
 #     Use a ClusterIP Service behind an Ingress or an internal LoadBalancer;
 #     if NodePort is required, restrict access to node ports with firewall

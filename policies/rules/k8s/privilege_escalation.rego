@@ -9,6 +9,7 @@
 # custom:
 #   id: k8s/privilege-escalation
 #   severity: medium
+#   identity: resource + container
 #   remediation: Set securityContext.allowPrivilegeEscalation to false on every container.
 #   frameworks:
 #     cis: ["5.2.6"]

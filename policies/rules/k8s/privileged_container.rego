@@ -10,6 +10,7 @@
 # custom:
 #   id: k8s/privileged-container
 #   severity: critical
+#   identity: resource + container
 #   remediation: |
 #     Remove securityContext.privileged: true. Grant only the capabilities the
 #     process needs (securityContext.capabilities.add) or use a device plugin.

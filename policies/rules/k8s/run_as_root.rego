@@ -8,6 +8,7 @@
 # custom:
 #   id: k8s/run-as-root
 #   severity: medium
+#   identity: resource + container
 #   remediation: |
 #     Set securityContext.runAsNonRoot: true (pod or container level) and a
 #     non-zero runAsUser, and build the image with a non-root USER.

@@ -12,6 +12,7 @@
 # custom:
 #   id: k8s/sa-token-automount
 #   severity: low
+#   identity: resource
 #   scope: stack
 #   remediation: |
 #     Set automountServiceAccountToken: false on the pod spec (or on the

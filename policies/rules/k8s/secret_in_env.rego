@@ -13,6 +13,7 @@
 # custom:
 #   id: k8s/secret-in-env
 #   severity: high
+#   identity: resource + container
 #   remediation: |
 #     Move the value to a Secret (or an external secret store) and reference
 #     it with env[].valueFrom.secretKeyRef, or mount it as a file; then

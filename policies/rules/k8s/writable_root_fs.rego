@@ -8,6 +8,7 @@
 # custom:
 #   id: k8s/writable-root-fs
 #   severity: low
+#   identity: resource + container
 #   remediation: |
 #     Set securityContext.readOnlyRootFilesystem: true and mount emptyDir
 #     volumes on the directories the application writes (/tmp, caches).

@@ -12,6 +12,7 @@
 # custom:
 #   id: path/internet-to-cloud-admin
 #   severity: critical
+#   identity: resource + ServiceAccount and IAM role
 #   scope: stack
 #   remediation: |
 #     Break the path at its cheapest link: scope the role to what the workload
@@ -39,5 +40,15 @@ deny contains finding if {
 		]),
 		"discriminator": concat("|", [x.sa.id, x.role.id]),
 		"related": sort({k | some k in {x.sa.key, x.role.key}} | {k | some r in routes; some k in array.concat([r.entry], r.via)}),
+		"path": path_steps(routes, w, x),
 	}
+}
+
+# path_steps: the first way in (by its description) to the role, in order,
+# for reports that draw it: entry → … → workload → ServiceAccount → role.
+path_steps(routes, w, x) := array.concat(
+	[{"key": k, "edge": "routes-to"} | some k in array.concat([first.entry], first.via)],
+	[{"key": w.key, "edge": "runs-as"}, {"key": x.sa.key, "edge": "assumes"}, {"key": x.role.key}],
+) if {
+	first := [r | some r in routes; r.path == min({r2.path | some r2 in routes})][0]
 }

@@ -87,3 +87,11 @@ test_scoped_role_allowed if {
 	inp := kscan.graph([role("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"), sa, deploy, service("LoadBalancer", {})])
 	count(rule.deny) == 0 with input as inp
 }
+
+# The path, in order, for reports that draw it (SARIF codeFlows, HTML).
+test_ingress_path_in_order_denied if {
+	inp := kscan.graph([role("arn:aws:iam::aws:policy/IAMFullAccess"), sa, deploy, service("ClusterIP", {}), ingress])
+	some f in rule.deny with input as inp
+	[s.key | some s in f.path] == ["shop/Ingress/web", "shop/Service/web", "shop/Deployment/web", "shop/ServiceAccount/web", role_arn]
+	[s.edge | some s in f.path; s.edge] == ["routes-to", "routes-to", "runs-as", "assumes"]
+}

@@ -11,6 +11,7 @@
 # custom:
 #   id: pulumi/drift
 #   severity: high
+#   identity: resource + kind of drift (changed or missing)
 #   remediation: |
 #     Find who changed the object (kubectl, an operator, a hotfix) and either
 #     bring the change into the Pulumi program or run `pulumi up` (after

@@ -10,6 +10,7 @@
 # custom:
 #   id: pulumi/plaintext-secret
 #   severity: high
+#   identity: resource + property path
 #   remediation: |
 #     Wrap the value in pulumi.secret() (or read it with config.requireSecret),
 #     or list the output in additionalSecretOutputs, then run pulumi up so the

@@ -9,6 +9,7 @@
 # custom:
 #   id: pulumi/unmanaged
 #   severity: low
+#   identity: resource
 #   remediation: |
 #     Scan every stack that deploys to the cluster; import the object into the
 #     stack that should own it (pulumi import) or delete it.

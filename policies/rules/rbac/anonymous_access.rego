@@ -7,6 +7,7 @@
 # custom:
 #   id: rbac/anonymous-access
 #   severity: critical
+#   identity: resource + subject
 #   remediation: |
 #     Delete the binding or remove the anonymous subject; run the API server
 #     with --anonymous-auth=false where the health endpoints allow it.

@@ -9,6 +9,7 @@
 # custom:
 #   id: rbac/cluster-admin-binding
 #   severity: high
+#   identity: resource + subject
 #   remediation: |
 #     Bind a role with only the permissions the subject needs (admin or edit
 #     in a namespace, or a custom role); keep cluster-admin for break-glass

@@ -7,6 +7,7 @@
 # custom:
 #   id: rbac/default-sa-binding
 #   severity: medium
+#   identity: resource + subject
 #   remediation: |
 #     Create a dedicated ServiceAccount for the workload that needs the
 #     permissions, bind the role to it, and set serviceAccountName in its pods.

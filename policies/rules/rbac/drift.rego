@@ -13,6 +13,7 @@
 # custom:
 #   id: rbac/drift
 #   severity: high
+#   identity: resource + reference, cluster, subject, change, role and origin
 #   remediation: |
 #     If the change is intended, add it to the desired state (or take a new
 #     snapshot); otherwise remove the binding or rule that grants it, or

@@ -8,6 +8,7 @@
 # custom:
 #   id: rbac/node-proxy
 #   severity: high
+#   identity: resource (for a built-in role, the binding and the role)
 #   scope: stack
 #   remediation: |
 #     Remove nodes/proxy from the role; monitoring agents can read metrics

@@ -7,6 +7,7 @@
 # custom:
 #   id: rbac/pod-exec
 #   severity: medium
+#   identity: resource (for a built-in role, the binding and the role)
 #   scope: stack
 #   remediation: |
 #     Remove create on pods/exec and pods/attach; grant it only for debugging,

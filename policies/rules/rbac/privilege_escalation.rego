@@ -9,6 +9,7 @@
 # custom:
 #   id: rbac/privilege-escalation
 #   severity: high
+#   identity: resource (for a built-in role, the binding and the role)
 #   scope: stack
 #   remediation: |
 #     Remove these permissions from the role; if an operator really needs to

@@ -8,6 +8,7 @@
 # custom:
 #   id: rbac/secrets-read
 #   severity: high
+#   identity: resource (for a built-in role, the binding and the role)
 #   scope: stack
 #   remediation: |
 #     Remove get/list/watch on secrets from the role, or narrow it with

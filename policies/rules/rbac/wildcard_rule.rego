@@ -9,6 +9,7 @@
 # custom:
 #   id: rbac/wildcard-rule
 #   severity: medium
+#   identity: resource + rule index
 #   remediation: List the verbs, resources and API groups the subject needs explicitly.
 #   frameworks:
 #     cis: ["5.1.3"]

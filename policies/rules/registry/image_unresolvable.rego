@@ -9,6 +9,7 @@
 # custom:
 #   id: registry/image-unresolvable
 #   severity: medium
+#   identity: resource + container
 #   remediation: |
 #     Fix the reference (typo, deleted tag, wrong registry) or push the
 #     image; check lifecycle policies that expire tags still in use.

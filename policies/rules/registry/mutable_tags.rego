@@ -8,6 +8,7 @@
 # custom:
 #   id: registry/mutable-tags
 #   severity: medium
+#   identity: resource
 #   remediation: |
 #     Set imageTagMutability to IMMUTABLE (or IMMUTABLE_WITH_EXCLUSION for
 #     tags such as "latest" that are meant to move) and deploy by digest.

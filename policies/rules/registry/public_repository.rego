@@ -10,6 +10,7 @@
 # custom:
 #   id: registry/public-repository
 #   severity: high
+#   identity: resource + policy statement id
 #   remediation: |
 #     Name the accounts or organisation that may pull (Principal with account
 #     ARNs, or a Condition on aws:PrincipalOrgID / aws:SourceAccount) and

@@ -9,6 +9,7 @@
 # custom:
 #   id: registry/scan-on-push-disabled
 #   severity: low
+#   identity: resource
 #   remediation: |
 #     Set imageScanningConfiguration.scanOnPush to true (or enable enhanced
 #     scanning for the registry).

@@ -8,6 +8,7 @@
 # custom:
 #   id: registry/stale-image
 #   severity: low
+#   identity: resource + container
 #   remediation: |
 #     Rebuild the image on a current base image and redeploy; rebuild
 #     regularly even when the application does not change.

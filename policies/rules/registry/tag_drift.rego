@@ -10,6 +10,7 @@
 # custom:
 #   id: registry/tag-drift
 #   severity: medium
+#   identity: resource + container
 #   remediation: |
 #     Deploy by digest (image: repo:tag@sha256:…), make the repository's tags
 #     immutable, and roll the workload so every replica runs the same image.

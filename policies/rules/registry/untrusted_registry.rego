@@ -8,6 +8,7 @@
 # custom:
 #   id: registry/untrusted-registry
 #   severity: medium
+#   identity: resource + container
 #   remediation: |
 #     Mirror the image into an allowed registry and reference it there, or add
 #     the registry to --allowed-registries if it is trusted.

@@ -1,4 +1,8 @@
-package analyzer
+// Package packfiles writes and names the files of a kscan Pulumi policy pack.
+// It is apart from package analyzer so that kscan, which only scaffolds
+// packs, does not link the Pulumi plugin API: that API pulls in a terminal-UI
+// library whose init() queries the terminal (ESC]11;? and ESC[6n).
+package packfiles
 
 import (
 	"errors"
@@ -7,6 +11,26 @@ import (
 	"path/filepath"
 	"strings"
 )
+
+// Pack files read from a policy-pack directory.
+const (
+	PolicyFile   = "PulumiPolicy.yaml"
+	SettingsFile = "kscan.yaml"
+)
+
+// SanitizeName turns a directory name into a pack name.
+func SanitizeName(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('-')
+		}
+	}
+	return b.String()
+}
 
 // scaffold files of `kscan policy new`, by name. {{name}} is the pack name.
 var scaffold = []struct{ name, text string }{
@@ -86,7 +110,7 @@ func WritePack(dir, name string, force bool) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		name = sanitizeName(filepath.Base(abs))
+		name = SanitizeName(filepath.Base(abs))
 	}
 	if strings.ContainsAny(name, " \t\n:/") {
 		return nil, fmt.Errorf("pack name %q: use letters, digits, '-', '_' or '.'", name)
