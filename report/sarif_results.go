@@ -83,6 +83,9 @@ func (c *sarifContext) fileArtifact(file string, line int) artifact {
 // a Pulumi resource with no state file.
 func (c *sarifContext) own(l finding.Location) (artifact, bool) {
 	switch {
+	case strings.HasPrefix(l.File, "<"):
+		// "<stdin>": a name, not a path; "<" is not allowed in a URI.
+		return artifact{uri: strings.Trim(l.File, "<>"), base: srcRoot, line: l.Line}, true
 	case l.File != "" && l.File != "-":
 		return c.fileArtifact(l.File, l.Line), true
 	case l.Path != "":

@@ -138,7 +138,7 @@ func TestStdinAndOutputFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"uri": "<stdin>"`) {
+	if !strings.Contains(string(data), `"uri": "stdin"`) {
 		t.Errorf("stdin not named in SARIF:\n%s", data)
 	}
 }
