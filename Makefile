@@ -30,8 +30,9 @@ lint:
 	$(GO) vet ./...
 
 demo: build
-	@echo "+ kscan scan testdata/demo --fail-on none"
-	@$(BIN)/kscan scan testdata/demo --fail-on none
+	@echo "+ kscan scan testdata/demo --fail-on none --output-format html=kscan-report.html"
+	@$(BIN)/kscan scan testdata/demo --fail-on none --output-format html=kscan-report.html
+	@echo "HTML report: $(CURDIR)/kscan-report.html"
 
 bench: build
 	bash hack/bench.sh
