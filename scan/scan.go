@@ -80,6 +80,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())}, Message: err.Error()})
 		}
 	}
+	// One object declared in two files is scanned once (with a warning
+	// naming both), not reported twice.
+	g.MergeFileDuplicates()
 	done()
 	rep, err := Evaluate(ctx, opts.Engine, g, rules)
 	if err != nil {

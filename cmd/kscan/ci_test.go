@@ -379,6 +379,24 @@ func TestCIBadInput(t *testing.T) {
 			want:  2, errIn: []string{"error: previous.sarif: baseline: sarif: invalid JSON"},
 		},
 		{
+			name: "missing values file",
+			args: []string{"--helm-values", "prod-values.yaml"},
+			want: 2, errIn: []string{"--helm-values prod-values.yaml: no such file or directory"},
+		},
+		{
+			name: "chart dependency not built",
+			files: map[string]string{
+				"chart/Chart.yaml":        "apiVersion: v2\nname: shop\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 18.1.0\n    repository: oci://registry-1.docker.io/bitnamicharts\n",
+				"chart/templates/ok.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n",
+			},
+			want: 2, errIn: []string{"error: chart/Chart.yaml:5: helm chart chart: dependency \"redis\" (18.1.0) is listed in Chart.yaml but not in charts/; run `helm dependency build chart` first"},
+		},
+		{
+			name:  "duplicate key",
+			files: map[string]string{"k8s/dup.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: dup, namespace: x}\nspec:\n  hostPID: true\n  hostPID: false\n"},
+			want:  2, errIn: []string{"error: k8s/dup.yaml:6: invalid YAML: duplicate key \"hostPID\", already set at line 5"},
+		},
+		{
 			name: "unknown framework",
 			args: []string{"--framework", "pci"},
 			want: 2, errIn: []string{`unknown framework "pci"`},
@@ -402,7 +420,7 @@ func TestCIBadInput(t *testing.T) {
 				}
 			}
 			// Everything else is still scanned.
-			if tt.want != 2 || !strings.Contains(tt.name, "framework") {
+			if tt.want != 2 || !strings.Contains(tt.name, "framework") && !strings.Contains(tt.name, "values file") {
 				if !strings.Contains(out, `"resource": "x/Pod/ok"`) {
 					t.Errorf("the good manifest was not scanned:\n%s", out)
 				}
@@ -531,6 +549,49 @@ func TestCommittedRuleDocsUpToDate(t *testing.T) {
 		if err != nil || string(got) != string(want) {
 			t.Errorf("docs/rules/%s is stale: run kscan rules --format markdown", filepath.Base(r.HelpURI))
 		}
+	}
+}
+
+// The same object in two files is scanned once, with a warning naming both
+// places; a different object under the same identity is scanned as well.
+func TestObjectDeclaredTwice(t *testing.T) {
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: c, image: \"nginx:latest\"}]}\n"
+	dir := fixture(t, map[string]string{"a/pod.yaml": pod, "b/copy.yaml": "# copy\n" + pod,
+		"c/other.yaml": strings.Replace(pod, "nginx:latest", "redis:latest", 1)})
+	code, out, errOut := kscan(t, dir, "", "scan", "--format", "json", "--fail-on", "none", "a", "b")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Findings []struct{ RuleID, Resource string }
+		Warnings []struct {
+			Message  string
+			Resource string
+			Location struct {
+				File string
+				Line int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range rep.Findings {
+		if f.RuleID == "k8s/image-tag-latest" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d image-tag-latest findings, want 1 (one object)", n)
+	}
+	if len(rep.Warnings) != 1 || rep.Warnings[0].Location.File != "a/pod.yaml" || rep.Warnings[0].Resource != "shop/Pod/web" ||
+		!strings.Contains(rep.Warnings[0].Message, "declared again with the same content at b/copy.yaml:2") {
+		t.Errorf("warnings: %+v", rep.Warnings)
+	}
+	_, out, _ = kscan(t, dir, "", "scan", "--format", "json", "--fail-on", "none", "a", "c")
+	if !strings.Contains(out, "declared 2 times with different content (a/pod.yaml:1, c/other.yaml:1)") || strings.Count(out, `"ruleId": "k8s/image-tag-latest"`) != 2 {
+		t.Errorf("different content: %s", out)
 	}
 }
 

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
+	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/kscan-io/kscan/baseline"
 	"github.com/kscan-io/kscan/collectors/helm"
@@ -32,6 +35,8 @@ type ciFlags struct {
 	helmSet         []string
 	helmRelease     string
 	helmNamespace   string
+	helmKubeVersion string
+	helmAPIVersions []string
 	framework       string
 
 	fw *frameworks.Framework // resolved --framework
@@ -46,6 +51,8 @@ func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&c.helmSet, "helm-set", nil, "value for Helm charts (key=value, as helm --set); repeatable")
 	fs.StringVar(&c.helmRelease, "helm-release", helm.DefaultRelease, "release name Helm charts are rendered with")
 	fs.StringVar(&c.helmNamespace, "helm-namespace", "", "namespace Helm charts are rendered into (default: --namespace, else \"default\")")
+	fs.StringVar(&c.helmKubeVersion, "helm-kube-version", "", "Kubernetes version Helm charts see as .Capabilities.KubeVersion (as helm template --kube-version; default Helm's)")
+	fs.StringSliceVar(&c.helmAPIVersions, "helm-api-versions", nil, "API versions Helm charts see in .Capabilities.APIVersions, e.g. monitoring.coreos.com/v1 (as helm template --api-versions); repeatable or comma-separated")
 	fs.StringVar(&c.framework, "framework", "", "run only the rules of this framework and summarise per control: "+strings.Join(frameworks.IDs(), ", "))
 }
 
@@ -53,6 +60,22 @@ func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
 func (c *ciFlags) collectors(_ context.Context, _ *scanFlags) ([]scan.Collector, error) {
 	if c.failOnNew && c.baseline == "" {
 		return nil, fmt.Errorf("--fail-on-new needs --baseline")
+	}
+	// A values file that is not there would silently render the chart's
+	// defaults: refuse before scanning.
+	for _, v := range c.helmValues {
+		fi, err := os.Stat(v)
+		if err != nil {
+			return nil, fmt.Errorf("--helm-values %s: %w", v, errors.Unwrap(err))
+		}
+		if fi.IsDir() {
+			return nil, fmt.Errorf("--helm-values %s: is a directory, want a values file", v)
+		}
+	}
+	if c.helmKubeVersion != "" {
+		if _, err := chartutil.ParseKubeVersion(c.helmKubeVersion); err != nil {
+			return nil, fmt.Errorf("--helm-kube-version %q: %w", c.helmKubeVersion, err)
+		}
 	}
 	if c.framework != "" {
 		fw, err := frameworks.Get(c.framework)
@@ -72,9 +95,14 @@ func (c *ciFlags) ciDirHandlers(f *scanFlags, paths []string) []manifest.DirHand
 		ns = f.namespace
 	}
 	return []manifest.DirHandler{
-		helm.New(helm.Options{ValueFiles: c.helmValues, Set: c.helmSet, Release: c.helmRelease, Namespace: ns}),
+		helm.New(c.helmOptions(ns)),
 		kustomize.New(kustomize.Options{Roots: paths, DefaultNamespace: f.namespace}),
 	}
+}
+
+func (c *ciFlags) helmOptions(ns string) helm.Options {
+	return helm.Options{ValueFiles: c.helmValues, Set: c.helmSet, Release: c.helmRelease, Namespace: ns,
+		KubeVersion: c.helmKubeVersion, APIVersions: c.helmAPIVersions}
 }
 
 // ciContentHandlers recognise `helm template` output (a file or stdin) and

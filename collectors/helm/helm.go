@@ -1,7 +1,8 @@
 // Package helm renders Helm charts (a chart directory or a packaged .tgz)
 // in-process with the Helm v3 library and adds the objects to the graph
 // with locations pointing back into the template files. Nothing is sent to a
-// cluster: lookup returns nothing and capabilities are Helm's defaults, as
+// cluster: lookup returns nothing and capabilities are Helm's defaults (with
+// --helm-kube-version and --helm-api-versions applied), as
 // with `helm template`.
 package helm
 
@@ -28,12 +29,23 @@ import (
 // DefaultRelease is the release name `helm template` uses.
 const DefaultRelease = "release-name"
 
+// DefaultKubeVersion is the Kubernetes version templates see without
+// --helm-kube-version. A helm binary reports the client-go release it was
+// built with; the library alone would say v1.20.0 (and fail every chart with
+// a newer kubeVersion constraint), so kscan says what it links: k8s.io/*
+// v0.37 (a test keeps the two in step).
+const DefaultKubeVersion = "v1.37.0"
+
 // Options are the values and release a chart is rendered with.
 type Options struct {
 	ValueFiles []string // --helm-values, merged in order
 	Set        []string // --helm-set key=value, applied last
 	Release    string   // --helm-release
 	Namespace  string   // --helm-namespace; also the default for objects without one
+	// KubeVersion and APIVersions are the cluster capabilities templates
+	// see, as `helm template --kube-version/--api-versions` (default: Helm's).
+	KubeVersion string
+	APIVersions []string
 	// BaseDir makes recorded paths relative (default: working directory).
 	BaseDir string
 }
@@ -94,6 +106,28 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 		fail(chartSrc, "cannot load: %v", err)
 		return nil
 	}
+	// As `helm template`: a dependency missing from charts/ is an error, not
+	// a render without it (which would pass every rule on what it omits).
+	if missing := missingDependencies(ch, ""); len(missing) > 0 {
+		for _, m := range missing {
+			src := chartSrc
+			if !h.MatchFile(path) {
+				src = h.dependencySource(path, m)
+			}
+			fail(src, "dependency %q (%s) is listed in %s but not in %s; run `helm dependency build %s` first",
+				m.name, m.version, m.chartfile(), m.chartsDir(), m.buildDir(chartRel))
+		}
+		return nil
+	}
+	caps, err := h.capabilities()
+	if err != nil {
+		fail(chartSrc, "%v", err)
+		return nil
+	}
+	if kv := ch.Metadata.KubeVersion; kv != "" && !chartutil.IsCompatibleRange(kv, caps.KubeVersion.String()) {
+		fail(chartSrc, "chart requires kubeVersion %s, which is incompatible with Kubernetes %s (set --helm-kube-version)", kv, caps.KubeVersion.String())
+		return nil
+	}
 	vals, err := h.values()
 	if err != nil {
 		fail(chartSrc, "%v", err)
@@ -105,7 +139,7 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 	}
 	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
 		Name: h.opts.Release, Namespace: h.opts.Namespace, Revision: 1, IsInstall: true,
-	}, chartutil.DefaultCapabilities.Copy())
+	}, caps)
 	if err != nil {
 		fail(chartSrc, "values: %v", err)
 		return nil
@@ -141,6 +175,91 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 		AddRendered([]byte(out[name]), src, tmpl, h.opts.Namespace, g)
 	}
 	return nil
+}
+
+// capabilities are Helm's defaults with --helm-kube-version and
+// --helm-api-versions applied, as `helm template` does.
+func (h *Handler) capabilities() (*chartutil.Capabilities, error) {
+	caps := chartutil.DefaultCapabilities.Copy()
+	want := h.opts.KubeVersion
+	if want == "" {
+		want = DefaultKubeVersion
+	}
+	{
+		kv, err := chartutil.ParseKubeVersion(want)
+		if err != nil {
+			return nil, fmt.Errorf("--helm-kube-version %q: %v", h.opts.KubeVersion, err)
+		}
+		caps.KubeVersion = *kv
+	}
+	caps.APIVersions = append(caps.APIVersions, h.opts.APIVersions...)
+	return caps, nil
+}
+
+// missingDep is a dependency of a chart (path: its subchart path below the
+// top chart, "" for the top chart) that is not vendored in its charts/.
+type missingDep struct {
+	path, name, version string
+}
+
+func (m missingDep) chartfile() string {
+	return filepath.ToSlash(filepath.Join(m.path, chartutil.ChartfileName))
+}
+func (m missingDep) chartsDir() string {
+	return filepath.ToSlash(filepath.Join(m.path, "charts")) + "/"
+}
+func (m missingDep) buildDir(top string) string {
+	return filepath.ToSlash(filepath.Join(top, m.path))
+}
+
+// missingDependencies lists the Chart.yaml dependencies of ch and of its
+// vendored subcharts that are not loaded from charts/ (by name, as Helm's
+// own check).
+func missingDependencies(ch *chart.Chart, path string) []missingDep {
+	if ch.Metadata == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, d := range ch.Dependencies() {
+		have[d.Name()] = true
+	}
+	var out []missingDep
+	for _, d := range ch.Metadata.Dependencies {
+		if d != nil && !have[d.Name] {
+			out = append(out, missingDep{path: path, name: d.Name, version: d.Version})
+		}
+	}
+	for _, sub := range ch.Dependencies() {
+		out = append(out, missingDependencies(sub, filepath.Join(path, "charts", sub.Name()))...)
+	}
+	return out
+}
+
+// dependencySource points at the dependency's "name:" line in Chart.yaml.
+func (h *Handler) dependencySource(chartDir string, m missingDep) graph.Source {
+	file := filepath.Join(chartDir, m.path, chartutil.ChartfileName)
+	src := graph.Source{Kind: graph.SourceFile, File: h.rel(file)}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return src
+	}
+	inDeps := false
+	for i, l := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(l, "dependencies:") {
+			inDeps = true
+			continue
+		}
+		if inDeps && len(l) > 0 && l[0] != ' ' && l[0] != '-' && l[0] != '#' {
+			inDeps = false
+		}
+		t = strings.TrimPrefix(t, "- ")
+		if inDeps && strings.HasPrefix(t, "name:") && strings.Trim(strings.TrimSpace(strings.TrimPrefix(t, "name:")), `"'`) == m.name {
+			src.Line = i + 1
+			return src
+		}
+	}
+	return src
 }
 
 // renderSafely turns a panic in a template function into an error: one

@@ -227,6 +227,116 @@ func TestTemplateErrors(t *testing.T) {
 	}
 }
 
+// As helm template: a dependency missing from charts/ stops the chart with
+// an error naming it and the fix, located at its Chart.yaml entry; nothing of
+// the chart is rendered (a partial render would pass what it leaves out).
+func TestMissingDependencies(t *testing.T) {
+	chartYAML := "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: redis\n    version: \"18.x\"\n    repository: https://charts.example.com\n  - name: common\n    version: 2.0.0\n    repository: https://charts.example.com\n    condition: common.enabled\n"
+	sub := map[string]string{"charts/common/Chart.yaml": "apiVersion: v2\nname: common\nversion: 2.0.0\n"}
+	tests := []struct {
+		name     string
+		files    map[string]string
+		want     []string // messages, in order
+		lines    []int
+		rendered bool
+	}{
+		{"both missing", nil, []string{`dependency "redis" (18.x)`, `dependency "common" (2.0.0)`}, []int{5, 8}, false},
+		{"one vendored", sub, []string{`dependency "redis" (18.x) is listed in Chart.yaml but not in charts/; run ` + "`helm dependency build app`"}, []int{5}, false},
+		{"subchart's own dependency", map[string]string{
+			"Chart.yaml":               "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: common\n    version: 2.0.0\n",
+			"charts/common/Chart.yaml": "apiVersion: v2\nname: common\nversion: 2.0.0\ndependencies:\n  - name: lib\n    version: 1.0.0\n",
+		}, []string{`dependency "lib" (1.0.0) is listed in charts/common/Chart.yaml but not in charts/common/charts/; run ` + "`helm dependency build app/charts/common`"}, []int{5}, false},
+		{"all vendored", map[string]string{
+			"charts/common/Chart.yaml": "apiVersion: v2\nname: common\nversion: 2.0.0\n",
+			"charts/redis/Chart.yaml":  "apiVersion: v2\nname: redis\nversion: 18.1.0\n",
+		}, nil, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{"Chart.yaml": chartYAML}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			dir := makeChart(t, files)
+			g := graph.New()
+			h := New(Options{BaseDir: filepath.Dir(dir)})
+			if err := h.CollectDir(context.Background(), dir, g); err != nil {
+				t.Fatal(err)
+			}
+			errs := g.Errors()
+			if len(errs) != len(tt.want) {
+				t.Fatalf("errors %v, want %d", errs, len(tt.want))
+			}
+			for i, e := range errs {
+				if !strings.Contains(e.Message, tt.want[i]) || !strings.Contains(e.Message, "helm dependency build") || e.Level != graph.LevelError {
+					t.Errorf("error %v, want %q and the fix", e, tt.want[i])
+				}
+				if e.Source.Line != tt.lines[i] || !strings.HasPrefix(e.Source.File, "app/") || !strings.HasSuffix(e.Source.File, "Chart.yaml") {
+					t.Errorf("error at %s, want app/…Chart.yaml:%d", e.Source, tt.lines[i])
+				}
+			}
+			if got := g.Len() > 0; got != tt.rendered {
+				t.Errorf("rendered %d objects, want rendered=%v", g.Len(), tt.rendered)
+			}
+		})
+	}
+}
+
+// --helm-kube-version and --helm-api-versions reach .Capabilities as with
+// helm template, and a chart's kubeVersion constraint is checked.
+func TestCapabilities(t *testing.T) {
+	dir := makeChart(t, map[string]string{
+		"Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\nkubeVersion: \">=1.25.0-0\"\n",
+		"templates/caps.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: caps
+data:
+  kube: "{{ .Capabilities.KubeVersion.Version }}"
+  monitoring: "{{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" }}"
+  sm: "{{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor" }}"
+`,
+	})
+	render := func(opts Options) (*graph.Graph, map[string]any) {
+		g := graph.New()
+		if err := New(opts).CollectDir(context.Background(), dir, g); err != nil {
+			t.Fatal(err)
+		}
+		n, ok := g.Node("default/ConfigMap/caps")
+		if !ok {
+			return g, nil
+		}
+		data, _ := n.Object["data"].(map[string]any)
+		return g, data
+	}
+	_, data := render(Options{})
+	if data["monitoring"] != "false" || data["kube"] != DefaultKubeVersion {
+		t.Errorf("defaults: %v", data)
+	}
+	// The default is the Kubernetes release of the client-go kscan links,
+	// as a helm binary built with it would say.
+	mod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	minor := strings.Split(strings.TrimPrefix(DefaultKubeVersion, "v1."), ".")[0]
+	if !strings.Contains(string(mod), "k8s.io/client-go v0."+minor+".") {
+		t.Errorf("DefaultKubeVersion %s does not match k8s.io/client-go in go.mod", DefaultKubeVersion)
+	}
+	_, data = render(Options{KubeVersion: "1.31.2", APIVersions: []string{"monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor"}})
+	if data["kube"] != "v1.31.2" || data["monitoring"] != "true" || data["sm"] != "true" {
+		t.Errorf("with flags: %v", data)
+	}
+	g, data := render(Options{KubeVersion: "1.21.0"})
+	if data != nil || len(g.Errors()) != 1 || !strings.Contains(g.Errors()[0].Message, "requires kubeVersion >=1.25.0-0, which is incompatible with Kubernetes v1.21.0") {
+		t.Errorf("kubeVersion constraint: %v %v", data, g.Errors())
+	}
+	g, _ = render(Options{KubeVersion: "banana"})
+	if len(g.Errors()) != 1 || !strings.Contains(g.Errors()[0].Message, `--helm-kube-version "banana"`) {
+		t.Errorf("bad version: %v", g.Errors())
+	}
+}
+
 func TestRenderedOutput(t *testing.T) {
 	dir := makeChart(t, nil)
 	base := filepath.Dir(dir)

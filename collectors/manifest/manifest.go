@@ -232,7 +232,13 @@ func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.
 		if err != nil {
 			s := src
 			var le *limitError
+			var de *dupKeyError
 			switch {
+			case errors.As(err, &de):
+				s.Line = doc.firstLine + de.line - 1
+				g.AddError(graph.InputError{Source: s, Message: fmt.Sprintf(
+					"invalid YAML: duplicate key %q, already set at line %d (kubectl apply rejects it; the object is not scanned)",
+					de.key, doc.firstLine+de.first-1)})
 			case errors.As(err, &le):
 				s.Line = doc.firstLine + le.line - 1
 				g.AddError(graph.InputError{Source: s, Message: err.Error()})
@@ -319,10 +325,25 @@ func addObject(v any, at locator, firstLine int, src graph.Source, defaultNamesp
 	name, _ := meta["name"].(string)
 	gen, _ := meta["generateName"].(string)
 	if name == "" && gen == "" {
+		apiVersion := obj["apiVersion"].(string)
+		if group := graph.GroupOf(apiVersion, kind); !isKubernetesGroup(group) {
+			// Configuration for a tool (istioctl's IstioOperator, a
+			// kubeadm or kind config) shaped like an object but never sent
+			// to the API server: nothing to scan, not a broken input.
+			g.AddError(graph.InputError{Level: graph.LevelWarning, Source: s, Message: fmt.Sprintf(
+				"%s (%s) has no metadata.name: not an object the API server accepts (a tool's configuration?); skipped", kind, apiVersion)})
+			return
+		}
 		g.AddError(graph.InputError{Source: s, Message: fmt.Sprintf("%s has no metadata.name", kind)})
 		return
 	}
 	g.AddNode(graph.NewK8sNode(obj, s, defaultNamespace))
+}
+
+// isKubernetesGroup is true for the API groups Kubernetes itself serves:
+// core, the dotless built-in groups (apps, batch, policy…) and *.k8s.io.
+func isKubernetesGroup(group string) bool {
+	return group == "" || !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
 }
 
 func mappingValue(n *yaml.Node, key string) *yaml.Node {

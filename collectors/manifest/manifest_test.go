@@ -143,6 +143,10 @@ data:
 		{"deep mapping", "deepmap.yaml", deepMap, 0, "nested deeper"},
 		{"no name", "noname.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {}\n", 1, "no metadata.name"},
 		{"metadata not a map", "meta.yaml", "apiVersion: v1\nkind: Pod\nmetadata: [1]\n", 1, "metadata is not a mapping"},
+		// kubectl apply refuses these; the last value must not be scanned.
+		{"duplicate key", "dup.yaml", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostNetwork: false\n  containers: []\n  hostNetwork: true\n", 12, `duplicate key "hostNetwork", already set at line 10`},
+		{"duplicate key in flow mapping", "dupflow.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, name: q}\n", 3, `duplicate key "name"`},
+		{"duplicate top-level key", "duptop.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nkind: Secret\n", 4, `duplicate key "kind", already set at line 2`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +205,31 @@ func TestDirectoryWalk(t *testing.T) {
 	errs := g.Errors()
 	if len(errs) != 1 || errs[0].Source.File != "missing.yaml" {
 		t.Errorf("want one error for missing.yaml, got %v", errs)
+	}
+}
+
+// A document shaped like an object but meant for a tool, not the API server
+// (istioctl's IstioOperator with only a spec), is a warning, not an
+// incomplete scan; a nameless object of a Kubernetes API group stays an error.
+func TestNamelessToolConfigIsAWarning(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "iop.yaml", "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  profile: demo\n")
+	write(t, dir, "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {}\n")
+	write(t, dir, "deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nspec: {}\n")
+	write(t, dir, "route.yaml", "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nspec: {}\n")
+	g := collect(t, dir, dir)
+	want := map[string]graph.Level{"iop.yaml": graph.LevelWarning, "pod.yaml": graph.LevelError, "deploy.yaml": graph.LevelError, "route.yaml": graph.LevelError}
+	got := map[string]graph.Level{}
+	for _, e := range g.Errors() {
+		got[e.Source.File] = e.Level
+		if e.Source.File == "iop.yaml" && (!strings.Contains(e.Message, "IstioOperator (install.istio.io/v1alpha1) has no metadata.name") || e.Source.Line != 1) {
+			t.Errorf("warning %v", e)
+		}
+	}
+	for f, l := range want {
+		if got[f] != l {
+			t.Errorf("%s: level %q, want %q", f, got[f], l)
+		}
 	}
 }
 

@@ -68,6 +68,17 @@ type limitError struct {
 
 func (e *limitError) Error() string { return e.msg }
 
+// dupKeyError is a key given twice in one mapping; lines are 1-based within
+// the document.
+type dupKeyError struct {
+	key         string
+	line, first int
+}
+
+func (e *dupKeyError) Error() string {
+	return fmt.Sprintf("line %d: duplicate key %q (first at line %d)", e.line, e.key, e.first)
+}
+
 func (c *converter) convert(n *yaml.Node, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, &limitError{n.Line, fmt.Sprintf("document is nested deeper than %d levels", maxDepth)}
@@ -86,6 +97,7 @@ func (c *converter) convert(n *yaml.Node, depth int) (any, error) {
 		return c.convert(n.Alias, depth+1)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
+		var seen map[string]int // key -> line, for keys written in this mapping
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
@@ -99,6 +111,16 @@ func (c *converter) convert(n *yaml.Node, depth int) (any, error) {
 			if k.Kind != yaml.ScalarNode {
 				return nil, &limitError{k.Line, "mapping key is not a scalar"}
 			}
+			// A repeated key is an error, as for kubectl apply and the API
+			// server; taking the last value would scan something nobody
+			// can apply. (Keys merged in with "<<" may be overridden.)
+			if first, dup := seen[key]; dup {
+				return nil, &dupKeyError{key: key, line: k.Line, first: first}
+			}
+			if seen == nil {
+				seen = make(map[string]int, len(n.Content)/2)
+			}
+			seen[key] = k.Line
 			val, err := c.convert(v, depth+1)
 			if err != nil {
 				return nil, err

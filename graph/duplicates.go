@@ -1,0 +1,90 @@
+package graph
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// MergeFileDuplicates makes an object declared in two files (the same
+// identity and the same content, e.g. one manifest copied into two
+// directories, or a base included twice) one node, kept at the first place in
+// file order, with a warning naming every place: otherwise each copy would
+// be reported again. Declarations with different content stay separate
+// nodes, both scanned, with a warning (kubectl apply -f would keep only the
+// last). Nodes from clusters, state or derived are never merged: the same
+// identity there is a different fact (drift, declared vs running). It
+// returns the number of nodes removed. Call it after collection and before
+// edges are derived.
+func (g *Graph) MergeFileDuplicates() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	byID := map[string][]*Node{}
+	for _, n := range g.nodes {
+		if n.Source.Kind == SourceFile && IsK8s(n) {
+			byID[n.Type+"\x00"+n.ID] = append(byID[n.Type+"\x00"+n.ID], n)
+		}
+	}
+	removed := 0
+	for _, ns := range byID {
+		if len(ns) < 2 {
+			continue
+		}
+		sort.Slice(ns, func(i, j int) bool { return sourceLess(ns[i].Source, ns[j].Source) })
+		// Group identical content; the first of each group is kept.
+		var kept []*Node
+		merged := map[*Node][]string{}
+		for _, n := range ns {
+			same := false
+			for _, k := range kept {
+				if reflect.DeepEqual(k.Object, n.Object) {
+					merged[k] = append(merged[k], n.Source.String())
+					delete(g.nodes, n.Key)
+					removed++
+					same = true
+					break
+				}
+			}
+			if !same {
+				kept = append(kept, n)
+			}
+		}
+		for _, k := range kept {
+			if others := merged[k]; len(others) > 0 {
+				g.errors = append(g.errors, InputError{Level: LevelWarning, Source: k.Source, Resource: k.ID, Message: fmt.Sprintf(
+					"declared again with the same content at %s; scanned once, here", strings.Join(others, ", "))})
+			}
+		}
+		if len(kept) > 1 {
+			places := make([]string, len(kept))
+			for i, k := range kept {
+				places[i] = k.Source.String()
+			}
+			g.errors = append(g.errors, InputError{Level: LevelWarning, Source: kept[0].Source, Resource: kept[0].ID, Message: fmt.Sprintf(
+				"declared %d times with different content (%s); each is scanned, kubectl apply would keep only the last", len(kept), strings.Join(places, ", "))})
+		}
+	}
+	if removed > 0 {
+		// The survivor of a merge may carry a suffixed key ("id@file:line")
+		// only because its twin was added first; give it the plain ID back.
+		for key, n := range g.nodes {
+			if key != n.ID {
+				if _, taken := g.nodes[n.ID]; !taken {
+					delete(g.nodes, key)
+					n.Key = n.ID
+					g.nodes[n.ID] = n
+				}
+			}
+		}
+		g.sorted = nil
+	}
+	return removed
+}
+
+func sourceLess(a, b Source) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line
+}
