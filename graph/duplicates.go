@@ -11,9 +11,9 @@ import (
 // identity and the same content, e.g. one manifest copied into two
 // directories, or a base included twice) one node, kept at the first place in
 // file order, with a warning naming every place: otherwise each copy would
-// be reported again. Declarations with different content stay separate
-// nodes, both scanned, with a warning (kubectl apply -f would keep only the
-// last). Nodes from clusters, state or derived are never merged: the same
+// be reported again. Of declarations with different content only the last
+// in file order is kept, with a warning naming every place (kubectl apply -f
+// leaves the last). Nodes from clusters, state or derived are never merged: the same
 // identity there is a different fact (drift, declared vs running). It
 // returns the number of nodes removed. Call it after collection and before
 // edges are derived.
@@ -57,12 +57,20 @@ func (g *Graph) MergeFileDuplicates() int {
 			}
 		}
 		if len(kept) > 1 {
+			// Different content under one identity: kubectl apply -f leaves
+			// the last one in file order, so that is what is scanned (two
+			// nodes would give every finding twice under one identity).
 			places := make([]string, len(kept))
 			for i, k := range kept {
 				places[i] = k.Source.String()
 			}
-			g.errors = append(g.errors, InputError{Level: LevelWarning, Source: kept[0].Source, Resource: kept[0].ID, Message: fmt.Sprintf(
-				"declared %d times with different content (%s); each is scanned, kubectl apply would keep only the last", len(kept), strings.Join(places, ", "))})
+			last := kept[len(kept)-1]
+			for _, k := range kept[:len(kept)-1] {
+				delete(g.nodes, k.Key)
+				removed++
+			}
+			g.errors = append(g.errors, InputError{Level: LevelWarning, Source: last.Source, Resource: last.ID, Message: fmt.Sprintf(
+				"declared %d times with different content (%s); scanned as declared last, as kubectl apply -f would leave it", len(kept), strings.Join(places, ", "))})
 		}
 	}
 	if removed > 0 {
