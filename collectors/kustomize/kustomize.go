@@ -5,8 +5,11 @@
 package kustomize
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -87,7 +90,11 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 	kfile := kustFile(abs)
 	fs := &originFS{FileSystem: filesys.MakeFsOnDisk(), root: kfile}
 	opts := krusty.MakeDefaultOptions()
-	m, err := runSafely(krusty.MakeKustomizer(opts), fs, abs)
+	m, warnings, err := runCapturing(krusty.MakeKustomizer(opts), fs, abs)
+	for _, w := range warnings {
+		g.AddError(graph.InputError{Level: graph.LevelWarning, Source: graph.Source{Kind: graph.SourceFile, File: h.rel(kfile)},
+			Message: "kustomization " + h.rel(abs) + ": " + h.relPaths(w)})
+	}
 	if err != nil {
 		file, line := h.locateError(kfile, err)
 		g.AddError(graph.InputError{
@@ -135,6 +142,47 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		}
 	}
 	return nil
+}
+
+// stderrMu serialises builds that borrow the process's stderr and log output.
+var stderrMu sync.Mutex
+
+// runCapturing builds like runSafely but collects what Kustomize prints
+// (deprecated fields, sort-order notices: it writes them to os.Stderr and the
+// standard logger) so they become warnings of the report instead of raw
+// text in the middle of kscan's output.
+func runCapturing(k *krusty.Kustomizer, fs filesys.FileSystem, dir string) (resmap.ResMap, []string, error) {
+	stderrMu.Lock()
+	defer stderrMu.Unlock()
+	r, w, err := os.Pipe()
+	if err != nil {
+		m, err := runSafely(k, fs, dir)
+		return m, nil, err
+	}
+	var captured bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&captured, r)
+		close(done)
+	}()
+	oldStderr, oldLog, oldFlags := os.Stderr, log.Writer(), log.Flags()
+	os.Stderr = w
+	log.SetOutput(w)
+	log.SetFlags(0)
+	m, err := runSafely(k, fs, dir)
+	os.Stderr = oldStderr
+	log.SetOutput(oldLog)
+	log.SetFlags(oldFlags)
+	_ = w.Close()
+	<-done
+	_ = r.Close()
+	var warnings []string
+	for _, l := range strings.Split(captured.String(), "\n") {
+		if l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "#")); l != "" {
+			warnings = append(warnings, l)
+		}
+	}
+	return m, warnings, err
 }
 
 // runSafely turns a panic inside kustomize into an error: one broken

@@ -2,6 +2,7 @@ package kustomize
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -228,6 +229,45 @@ func BenchmarkBuildOverlay(b *testing.B) {
 		g := graph.New()
 		if err := New(Options{Roots: []string{dir}}).CollectDir(context.Background(), dir, g); err != nil || g.Len() != 2 {
 			b.Fatal(err, g.Errors())
+		}
+	}
+}
+
+// Kustomize prints deprecation notices to stderr itself; they become
+// warnings of the report (at the kustomization) and nothing reaches stderr.
+func TestKustomizeWarningsAreReported(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"old/kustomization.yaml": "bases:\n  - ../base\ncommonLabels: {team: a}\n",
+		"base/kustomization.yaml": "resources:\n  - cm.yaml\n",
+		"base/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+	})
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = w
+	g := collect(t, root)
+	os.Stderr = saved
+	w.Close()
+	leaked, _ := io.ReadAll(r)
+	if len(leaked) > 0 {
+		t.Errorf("written to stderr: %q", leaked)
+	}
+	if _, ok := g.Node("default/ConfigMap/settings"); !ok {
+		t.Fatalf("not built: %v", g.Errors())
+	}
+	var msgs []string
+	for _, e := range g.Errors() {
+		if e.Level != graph.LevelWarning || e.Source.File != "old/kustomization.yaml" {
+			t.Errorf("unexpected %v", e)
+		}
+		msgs = append(msgs, e.Message)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{"kustomization old: Warning: 'bases' is deprecated", "'commonLabels' is deprecated"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
 		}
 	}
 }
