@@ -237,7 +237,7 @@ func BenchmarkBuildOverlay(b *testing.B) {
 // warnings of the report (at the kustomization) and nothing reaches stderr.
 func TestKustomizeWarningsAreReported(t *testing.T) {
 	root := writeTree(t, map[string]string{
-		"old/kustomization.yaml": "bases:\n  - ../base\ncommonLabels: {team: a}\n",
+		"old/kustomization.yaml":  "bases:\n  - ../base\ncommonLabels: {team: a}\n",
 		"base/kustomization.yaml": "resources:\n  - cm.yaml\n",
 		"base/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
 	})
