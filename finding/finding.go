@@ -186,6 +186,8 @@ type Report struct {
 	Absent []Finding
 	// Resources is how many resources were scanned.
 	Resources int
+	// Compliance holds the frameworks evaluated on the scan (--framework).
+	Compliance []FrameworkResult
 }
 
 // Incomplete is true when any notification is an error.
@@ -210,4 +212,39 @@ func (r *Report) Counts() (bySeverity map[string]int, suppressed int) {
 		bySeverity[f.Severity]++
 	}
 	return bySeverity, suppressed
+}
+
+// Control statuses of a compliance framework after a scan.
+const (
+	ControlPass       = "pass"        // every check the control requires is implemented and holds
+	ControlFail       = "fail"        // a rule implementing it has an active finding
+	ControlPartial    = "partial"     // what kscan checks holds, but it checks only part of the control
+	ControlNotCovered = "not covered" // no rule of the scan implements it
+	ControlError      = "error"       // a rule implementing it could not be evaluated
+)
+
+// ControlResult is one control of a framework after a scan.
+type ControlResult struct {
+	ID         string   `json:"id"`
+	Title      string   `json:"title"`
+	Section    string   `json:"section,omitempty"`
+	Status     string   `json:"status"`
+	Rules      []string `json:"rules"`
+	Findings   int      `json:"findings"`
+	Suppressed int      `json:"suppressed"`
+	// Note says, for a partial control, which part kscan checks and which
+	// it does not; for an error, which rule failed.
+	Note string `json:"note,omitempty"`
+}
+
+// FrameworkResult is a compliance framework evaluated on a scan
+// (kscan scan --framework).
+type FrameworkResult struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Version string `json:"version"`
+	URL     string `json:"url,omitempty"`
+	// Summary counts controls by status.
+	Summary  map[string]int  `json:"summary"`
+	Controls []ControlResult `json:"controls"`
 }

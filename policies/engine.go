@@ -46,6 +46,9 @@ type Rule struct {
 	// Package is the Rego package path, e.g. data.kscan.rules.k8s.image_tag_latest.
 	Package ast.Ref
 	File    string
+	// NoFramework says why no framework control fits the rule (METADATA
+	// custom.no_framework), for rules without custom.frameworks.
+	NoFramework string
 	// Scope is "resource" (judges one resource at a time) or "stack"
 	// (needs other resources: Service→workloads, bindings→roles…); the
 	// Pulumi analyzer uses it to choose between Analyze and AnalyzeStack.
@@ -292,10 +295,11 @@ func ruleFromModule(file string, m *ast.Module) (Rule, error) {
 			Frameworks:  frameworks(a.Custom["frameworks"]),
 			Aliases:     stringList(a.Custom["aliases"]),
 		},
-		Package:  m.Package.Path,
-		File:     file,
-		Scope:    str("scope"),
-		Identity: strings.TrimSpace(str("identity")),
+		Package:     m.Package.Path,
+		File:        file,
+		Scope:       str("scope"),
+		Identity:    strings.TrimSpace(str("identity")),
+		NoFramework: str("no_framework"),
 	}
 	if r.Scope == "" {
 		r.Scope = "resource"

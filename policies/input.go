@@ -81,7 +81,10 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 // collected nodes converted to Rego values while Prepare derives edges and
 // facts: Prepare adds nodes, edges and attrs but never changes an object it
 // was given (TestPrepareKeepsObjects in package scan holds it to that).
-func PrepareInput(g *graph.Graph) (*Input, error) {
+func PrepareInput(g *graph.Graph) (*Input, error) { return PrepareInputWith(g, PrepareOptions{}) }
+
+// PrepareInputWith is PrepareInput with settings for Prepare.
+func PrepareInputWith(g *graph.Graph, opts PrepareOptions) (*Input, error) {
 	early := g.Nodes()
 	var pre map[*graph.Node]ast.Value
 	var preErr error
@@ -90,7 +93,7 @@ func PrepareInput(g *graph.Graph) (*Input, error) {
 		defer close(done)
 		pre, preErr = convertObjects(early)
 	}()
-	facts := Prepare(g)
+	facts := PrepareWith(g, opts)
 	<-done
 	if preErr != nil {
 		return nil, preErr

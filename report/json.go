@@ -12,14 +12,15 @@ import (
 const JSONSchemaVersion = "1"
 
 type jsonReport struct {
-	SchemaVersion string                 `json:"schemaVersion"`
-	Tool          jsonTool               `json:"tool"`
-	Complete      bool                   `json:"complete"`
-	Summary       jsonSummary            `json:"summary"`
-	Findings      []finding.Finding      `json:"findings"`
-	Absent        []finding.Finding      `json:"absent,omitempty"`
-	Errors        []finding.Notification `json:"errors"`
-	Warnings      []finding.Notification `json:"warnings"`
+	SchemaVersion string                    `json:"schemaVersion"`
+	Tool          jsonTool                  `json:"tool"`
+	Complete      bool                      `json:"complete"`
+	Summary       jsonSummary               `json:"summary"`
+	Compliance    []finding.FrameworkResult `json:"compliance,omitempty"`
+	Findings      []finding.Finding         `json:"findings"`
+	Absent        []finding.Finding         `json:"absent,omitempty"`
+	Errors        []finding.Notification    `json:"errors"`
+	Warnings      []finding.Notification    `json:"warnings"`
 }
 
 type jsonTool struct {
@@ -46,6 +47,7 @@ func JSON(w io.Writer, r *finding.Report, _ Options) error {
 		Tool:          jsonTool{Name: r.ToolName, Version: r.ToolVersion},
 		Complete:      !r.Incomplete(),
 		Summary:       jsonSummary{Resources: r.Resources, Findings: total, Suppressed: suppressed, BySeverity: counts},
+		Compliance:    r.Compliance,
 		Findings:      nonNil(r.Findings),
 		Absent:        r.Absent,
 		Errors:        []finding.Notification{},
@@ -79,7 +81,10 @@ func writeJSON(w io.Writer, out jsonReport) error {
 	for _, f := range []struct {
 		name string
 		v    any
-	}{{"schemaVersion", out.SchemaVersion}, {"tool", out.Tool}, {"complete", out.Complete}, {"summary", out.Summary}} {
+	}{{"schemaVersion", out.SchemaVersion}, {"tool", out.Tool}, {"complete", out.Complete}, {"summary", out.Summary}, {"compliance", out.Compliance}} {
+		if f.name == "compliance" && len(out.Compliance) == 0 {
+			continue // only with --framework
+		}
 		if err := field(f.name, f.v); err != nil {
 			return err
 		}

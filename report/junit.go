@@ -97,6 +97,9 @@ func JUnit(w io.Writer, r *finding.Report, _ Options) error {
 		}
 		out.Suites = append(out.Suites, s)
 	}
+	for _, fr := range r.Compliance {
+		out.Suites = append(out.Suites, complianceSuite(fr))
+	}
 	if len(r.Notifications) > 0 {
 		s := junitSuite{Name: "kscan/inputs"}
 		for _, n := range r.Notifications {
@@ -130,4 +133,32 @@ func JUnit(w io.Writer, r *finding.Report, _ Options) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// complianceSuite is one framework of --framework: a test case per control.
+// Failed controls and rule errors fail; partial and not covered controls
+// are skipped with the reason, since neither is a verified pass.
+func complianceSuite(fr finding.FrameworkResult) junitSuite {
+	s := junitSuite{Name: "framework/" + fr.ID}
+	for _, c := range fr.Controls {
+		tc := junitCase{Name: c.ID + ": " + c.Title, Classname: "framework/" + fr.ID}
+		switch c.Status {
+		case finding.ControlFail:
+			tc.Failure = &junitFailure{Message: fmt.Sprintf("%d finding(s)", c.Findings), Type: "control-failed",
+				Text: fmt.Sprintf("%s %s: %d finding(s) of %v\n", fr.Title, fr.Version, c.Findings, c.Rules)}
+			s.Failures++
+		case finding.ControlError:
+			tc.Error = &junitFailure{Message: c.Note, Type: "control-error", Text: c.Note}
+			s.Errors++
+		case finding.ControlPartial:
+			tc.Skipped = &junitSkipped{Message: "partial: " + c.Note}
+			s.Skipped++
+		case finding.ControlNotCovered:
+			tc.Skipped = &junitSkipped{Message: "not covered by kscan"}
+			s.Skipped++
+		}
+		s.Cases = append(s.Cases, tc)
+		s.Tests++
+	}
+	return s
 }

@@ -114,8 +114,23 @@ func buildSARIF(r *finding.Report, c *sarifContext) *sarif.Report {
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, note)
 	}
 	run.Invocations = []*sarif.Invocation{inv}
+	if len(r.Compliance) > 0 {
+		// Per-control results of --framework, as a run property bag (SARIF
+		// 2.1.0 §3.8): machine-readable without inventing result kinds.
+		props := sarif.NewPropertyBag()
+		props.Add("kscan/compliance", complianceProps(r.Compliance))
+		run.Properties = props
+	}
 	log.AddRun(run)
 	return log
+}
+
+// complianceProps is r.Compliance as plain JSON values.
+func complianceProps(fs []finding.FrameworkResult) []any {
+	raw, _ := json.Marshal(fs)
+	var out []any
+	_ = json.Unmarshal(raw, &out)
+	return out
 }
 
 // SARIF renders the report as SARIF 2.1.0 JSON. The document around the

@@ -54,6 +54,9 @@ type Options struct {
 	PostProcessors []PostProcessor
 	ToolName       string
 	ToolVersion    string
+	// Prepare holds the settings of derived facts (the Pod Security
+	// Standards version).
+	Prepare policies.PrepareOptions
 }
 
 // Result is a finished scan.
@@ -84,7 +87,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// naming both), not reported twice.
 	g.MergeFileDuplicates()
 	done()
-	rep, err := Evaluate(ctx, opts.Engine, g, rules)
+	rep, err := EvaluateWith(ctx, opts.Engine, g, rules, opts.Prepare)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +105,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 // Evaluate prepares a collected graph and runs rules on it.
 func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule) (*finding.Report, error) {
+	return EvaluateWith(ctx, e, g, rules, policies.PrepareOptions{})
+}
+
+// EvaluateWith is Evaluate with settings for Prepare.
+func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, prep policies.PrepareOptions) (*finding.Report, error) {
 	done := phase("prepare+input")
-	in, err := policies.PrepareInput(g)
+	in, err := policies.PrepareInputWith(g, prep)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("building rule input: %w", err)

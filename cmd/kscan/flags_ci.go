@@ -19,6 +19,7 @@ import (
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/policies/frameworks"
+	"github.com/kscan-io/kscan/pss"
 	"github.com/kscan-io/kscan/scan"
 	"github.com/kscan-io/kscan/suppress"
 )
@@ -38,8 +39,10 @@ type ciFlags struct {
 	helmKubeVersion string
 	helmAPIVersions []string
 	framework       string
+	pssVersion      string
 
-	fw *frameworks.Framework // resolved --framework
+	fw  *frameworks.Framework // resolved --framework
+	pss string                // --pss-version resolved ("v1.37")
 }
 
 func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
@@ -54,6 +57,16 @@ func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.helmKubeVersion, "helm-kube-version", "", "Kubernetes version Helm charts see as .Capabilities.KubeVersion (as helm template --kube-version; default Helm's)")
 	fs.StringSliceVar(&c.helmAPIVersions, "helm-api-versions", nil, "API versions Helm charts see in .Capabilities.APIVersions, e.g. monitoring.coreos.com/v1 (as helm template --api-versions); repeatable or comma-separated")
 	fs.StringVar(&c.framework, "framework", "", "run only the rules of this framework and summarise per control: "+strings.Join(frameworks.IDs(), ", "))
+	fs.StringVar(&c.pssVersion, "pss-version", pss.Latest, "Pod Security Standards version workloads are judged at: latest or v1.<minor> ("+pssVersions()+")")
+}
+
+// pssVersions describes the versions --pss-version accepts.
+func pssVersions() string {
+	e, err := pss.Default()
+	if err != nil {
+		return err.Error()
+	}
+	return "v1.0 to " + e.MaxVersion().String() + "; latest is " + e.MaxVersion().String()
 }
 
 // collectors validates the flags; this source collects nothing itself.
@@ -77,6 +90,15 @@ func (c *ciFlags) collectors(_ context.Context, _ *scanFlags) ([]scan.Collector,
 			return nil, fmt.Errorf("--helm-kube-version %q: %w", c.helmKubeVersion, err)
 		}
 	}
+	e, err := pss.Default()
+	if err != nil {
+		return nil, err
+	}
+	v, err := e.Resolve(c.pssVersion)
+	if err != nil {
+		return nil, fmt.Errorf("--pss-version: %w", err)
+	}
+	c.pss = v.String()
 	if c.framework != "" {
 		fw, err := frameworks.Get(c.framework)
 		if err != nil {
@@ -142,6 +164,9 @@ func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
 	if c.baseline != "" {
 		out = append(out, baseline.New(baseline.Options{Path: c.baseline, Formats: f.baselineFormats()}))
 	}
+	if c.fw != nil {
+		out = append(out, frameworks.Summary{FW: c.fw, PSSVersion: c.pss})
+	}
 	return out
 }
 
@@ -153,36 +178,44 @@ func (c *ciFlags) writeTableExtras(w io.Writer, rep *finding.Report) {
 		fmt.Fprintf(w, "baseline %s: %d new, %d updated, %d unchanged, %d absent\n", c.baseline,
 			n[baseline.StateNew], n[baseline.StateUpdated], n[baseline.StateUnchanged], n[baseline.StateAbsent])
 	}
-	if c.fw != nil {
-		writeControlSummary(w, c.fw, c.fw.Evaluate(rep))
+	for _, fr := range rep.Compliance {
+		writeControlSummary(w, fr)
 	}
 }
 
-func writeControlSummary(w io.Writer, fw *frameworks.Framework, st []frameworks.ControlStatus) {
-	pass, fail, nc := 0, 0, 0
-	for _, s := range st {
-		switch s.Status {
-		case frameworks.StatusPass:
-			pass++
-		case frameworks.StatusFail:
-			fail++
-		default:
-			nc++
-		}
+// writeControlSummary prints every control of a framework with its result:
+// failed, partial and errors first as they need attention, then passed,
+// then those kscan does not cover, listed by name.
+func writeControlSummary(w io.Writer, fr finding.FrameworkResult) {
+	n := fr.Summary
+	fmt.Fprintf(w, "\n%s %s: %d controls passed, %d failed, %d partial, %d not covered by kscan",
+		fr.Title, fr.Version, n[frameworks.StatusPass], n[frameworks.StatusFail], n[frameworks.StatusPartial], n[frameworks.StatusNotCovered])
+	if n[frameworks.StatusError] > 0 {
+		fmt.Fprintf(w, ", %d not evaluated (rule errors)", n[frameworks.StatusError])
 	}
-	fmt.Fprintf(w, "\n%s %s: %d controls passed, %d failed, %d not covered by kscan\n", fw.Title, fw.Version, pass, fail, nc)
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  CONTROL\tSTATUS\tFINDINGS\tRULES\tTITLE")
-	for _, s := range st {
-		if s.Status == frameworks.StatusNotCovered {
-			continue
+	order := []string{frameworks.StatusFail, frameworks.StatusError, frameworks.StatusPartial, frameworks.StatusPass, frameworks.StatusNotCovered}
+	for _, status := range order {
+		for _, s := range fr.Controls {
+			if s.Status != status {
+				continue
+			}
+			cnt := fmt.Sprint(s.Findings)
+			if s.Suppressed > 0 {
+				cnt += fmt.Sprintf(" (+%d suppressed)", s.Suppressed)
+			}
+			rules := strings.Join(s.Rules, ",")
+			if status == frameworks.StatusNotCovered {
+				cnt, rules = "-", "-"
+			}
+			title := s.Title
+			if s.Note != "" {
+				title += " [" + s.Note + "]"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.ID, strings.ToUpper(s.Status), cnt, rules, title)
 		}
-		status := strings.ToUpper(s.Status)
-		n := fmt.Sprint(s.Findings)
-		if s.Suppressed > 0 {
-			n += fmt.Sprintf(" (+%d suppressed)", s.Suppressed)
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", s.ID, status, n, strings.Join(s.Rules, ","), s.Title)
 	}
 	tw.Flush()
 }

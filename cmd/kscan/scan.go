@@ -132,6 +132,7 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		PostProcessors: f.postProcessors(),
 		ToolName:       "kscan",
 		ToolVersion:    version,
+		Prepare:        policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion},
 	})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {

@@ -28,6 +28,10 @@ type Control struct {
 	ID      string `yaml:"id"`
 	Title   string `yaml:"title"`
 	Section string `yaml:"section,omitempty"`
+	// Partial, when set, says which part of the control kscan's rules do
+	// not check: the control is then never reported as passed, only as
+	// partial (or failed).
+	Partial string `yaml:"partial,omitempty"`
 }
 
 // Framework is one catalogue file.
@@ -35,7 +39,10 @@ type Framework struct {
 	ID      string `yaml:"id"`
 	Title   string `yaml:"title"`
 	Version string `yaml:"version"`
-	URL     string `yaml:"url"`
+	// PSS marks the Pod Security Standards profiles: their version is the
+	// one workloads were judged at (--pss-version), not a fixed one.
+	PSS bool   `yaml:"pss,omitempty"`
+	URL string `yaml:"url"`
 	// Keys are METADATA custom.frameworks keys that name this framework's
 	// controls for any rule.
 	Keys []string `yaml:"keys"`
@@ -197,12 +204,14 @@ func (fw *Framework) keysFor(r finding.Rule) map[string]bool {
 // Covers reports whether r implements at least one control.
 func (fw *Framework) Covers(r finding.Rule) bool { return len(fw.RuleControls(r)) > 0 }
 
-// Control statuses.
+// Control statuses (the results are finding.Control*).
 const (
-	StatusPass       = "pass"
-	StatusFail       = "fail"
-	StatusNotCovered = "not covered"
-	StatusCovered    = "covered"
+	StatusPass       = finding.ControlPass
+	StatusFail       = finding.ControlFail
+	StatusPartial    = finding.ControlPartial
+	StatusNotCovered = finding.ControlNotCovered
+	StatusError      = finding.ControlError
+	StatusCovered    = "covered" // Coverage, before a scan
 )
 
 // ControlStatus is one control with the rules that implement it and, after
@@ -213,6 +222,7 @@ type ControlStatus struct {
 	Status     string
 	Findings   int // active findings
 	Suppressed int
+	Note       string // partial: the part not checked; error: the rule that failed
 }
 
 // Coverage lists every control with the rules that implement it (status
@@ -236,8 +246,11 @@ func (fw *Framework) Coverage(rules []finding.Rule) []ControlStatus {
 	return out
 }
 
-// Evaluate gives each control pass or fail from a finished report: fail
-// when a rule implementing it has an active (not suppressed) finding.
+// Evaluate gives each control its result from a finished report: fail
+// when a rule implementing it has an active (not suppressed) finding; error
+// when such a rule could not be evaluated; partial when what kscan checks
+// holds but the catalogue says kscan checks only part of it; pass only when
+// the control is fully implemented and holds.
 func (fw *Framework) Evaluate(r *finding.Report) []ControlStatus {
 	out := fw.Coverage(r.Rules)
 	active := map[string]int{}
@@ -249,20 +262,81 @@ func (fw *Framework) Evaluate(r *finding.Report) []ControlStatus {
 			active[f.RuleID]++
 		}
 	}
+	failed := map[string]bool{}
+	for _, n := range r.Notifications {
+		if n.Level == "error" && n.RuleID != "" {
+			failed[n.RuleID] = true
+		}
+	}
 	for i := range out {
 		if out[i].Status == StatusNotCovered {
 			continue
 		}
+		var broken []string
 		for _, id := range out[i].Rules {
 			out[i].Findings += active[id]
 			out[i].Suppressed += supp[id]
+			if failed[id] {
+				broken = append(broken, id)
+			}
 		}
-		out[i].Status = StatusPass
-		if out[i].Findings > 0 {
+		switch {
+		case out[i].Findings > 0:
 			out[i].Status = StatusFail
+		case len(broken) > 0:
+			out[i].Status = StatusError
+			out[i].Note = "rule " + strings.Join(broken, ", ") + " could not be evaluated"
+		case out[i].Partial != "":
+			out[i].Status = StatusPartial
+			out[i].Note = out[i].Partial
+		default:
+			out[i].Status = StatusPass
 		}
 	}
 	return out
+}
+
+// VersionFor is the version the header names: for the Pod Security
+// Standards the version workloads were judged at (pssVersion, as resolved
+// from --pss-version), else the catalogue's.
+func (fw *Framework) VersionFor(pssVersion string) string {
+	if fw.PSS && pssVersion != "" {
+		return pssVersion
+	}
+	return fw.Version
+}
+
+// Result is the machine-readable form of an evaluation, for reports.
+func (fw *Framework) Result(st []ControlStatus, pssVersion string) finding.FrameworkResult {
+	res := finding.FrameworkResult{ID: fw.ID, Title: fw.Title, Version: fw.VersionFor(pssVersion), URL: fw.URL,
+		Summary: map[string]int{StatusPass: 0, StatusFail: 0, StatusPartial: 0, StatusNotCovered: 0, StatusError: 0}}
+	for _, s := range st {
+		res.Summary[s.Status]++
+		rules := s.Rules
+		if rules == nil {
+			rules = []string{}
+		}
+		res.Controls = append(res.Controls, finding.ControlResult{ID: s.ID, Title: s.Title, Section: s.Section,
+			Status: s.Status, Rules: rules, Findings: s.Findings, Suppressed: s.Suppressed, Note: s.Note})
+	}
+	return res
+}
+
+// Summary is a scan.PostProcessor, run after suppressions and baselines,
+// that records the per-control results in the report for the JSON, SARIF
+// and JUnit outputs.
+type Summary struct {
+	FW         *Framework
+	PSSVersion string
+}
+
+// Name implements scan.PostProcessor.
+func (Summary) Name() string { return "framework summary" }
+
+// Process implements scan.PostProcessor.
+func (s Summary) Process(_ context.Context, _ *graph.Graph, r *finding.Report) error {
+	r.Compliance = append(r.Compliance, s.FW.Result(s.FW.Evaluate(r), s.PSSVersion))
+	return nil
 }
 
 // Filter is a scan.PostProcessor that keeps only the rules of a framework,

@@ -11,6 +11,7 @@
 #   id: iam/irsa-trust-mismatch
 #   severity: low
 #   identity: resource + annotated role ARN
+#   no_framework: "CIS AWS Foundations v3.0.0 has no control for OIDC (IRSA) trust conditions; the NSA/CISA guidance does not cover cloud IAM."
 #   scope: stack
 #   remediation: |
 #     Fix the annotation or the role's trust policy so that its :sub condition

@@ -10,6 +10,7 @@
 #   id: iam/irsa-trust-unscoped
 #   severity: high
 #   identity: resource + trust statement and principal
+#   no_framework: "CIS AWS Foundations v3.0.0 has no control for OIDC (IRSA) trust conditions; the NSA/CISA guidance does not cover cloud IAM."
 #   scope: resource
 #   remediation: |
 #     Add a StringEquals condition on <issuer>:sub with the exact

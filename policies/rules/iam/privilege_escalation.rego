@@ -17,6 +17,7 @@
 #   id: iam/privilege-escalation
 #   severity: high
 #   identity: resource
+#   no_framework: "CIS AWS Foundations v3.0.0 has no control for IAM privilege-escalation paths (1.16 covers only '*:*' policies), and the NSA/CISA guidance does not cover cloud IAM."
 #   scope: stack
 #   remediation: |
 #     Remove the escalation actions, or limit them with Resource to what the

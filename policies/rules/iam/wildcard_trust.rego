@@ -10,6 +10,7 @@
 #   id: iam/wildcard-trust
 #   severity: critical
 #   identity: resource + trust statement
+#   no_framework: "CIS AWS Foundations v3.0.0 has no control for role trust policies, and the NSA/CISA guidance does not cover cloud IAM."
 #   scope: resource
 #   remediation: |
 #     Name the trusted accounts or roles in Principal, or add a condition on

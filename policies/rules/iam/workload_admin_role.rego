@@ -10,6 +10,8 @@
 #   id: iam/workload-admin-role
 #   severity: critical
 #   identity: resource + IAM role
+#   frameworks:
+#     cis-aws: ["1.16"]
 #   scope: stack
 #   remediation: |
 #     Give the workload its own ServiceAccount and an IAM role with only the

@@ -5,6 +5,10 @@
 #   namespaces), SYS_MODULE (load kernel modules), SYS_PTRACE (read and inject
 #   into other processes), NET_ADMIN (reconfigure the network), DAC_READ_SEARCH
 #   (read any file, the "shocker" escape), BPF, and ALL of them at once.
+#   It is a kscan hardening rule, not the Pod Security capabilities control:
+#   that allows only the default set at baseline (k8s/pss-capabilities) and
+#   NET_BIND_SERVICE after dropping ALL at restricted
+#   (k8s/pss-capabilities-restricted).
 # custom:
 #   id: k8s/dangerous-capabilities
 #   severity: high
@@ -15,7 +19,6 @@
 #   frameworks:
 #     cis: ["5.2.9"]
 #     nsa: ["Kubernetes Pod security: Pod security enforcement"]
-#     pss: ["baseline:capabilities", "restricted:capabilities"]
 package kscan.rules.k8s.dangerous_capabilities
 
 import data.kscan.lib.k8s

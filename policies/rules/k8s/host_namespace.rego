@@ -5,6 +5,9 @@
 #   or IPC namespace: it can sniff and bind host interfaces, see and signal
 #   every process on the node (and read their environment), or reach the
 #   host's shared memory. Each is a short step to taking over the node.
+#   kscan takes the verdict from Kubernetes' own Pod Security check
+#   (k8s.io/pod-security-admission) at --pss-version: one finding per
+#   workload, with the reason the API server gives.
 # custom:
 #   id: k8s/host-namespace
 #   severity: high
@@ -16,15 +19,10 @@
 #     pss: ["baseline:hostNamespaces"]
 package kscan.rules.k8s.host_namespace
 
-import data.kscan.lib.k8s
+import data.kscan.lib.pss
 
+# The verdict is Kubernetes' own Pod Security check (baseline:hostNamespaces).
 deny contains finding if {
-	some w in k8s.workloads
-	some field in ["hostNetwork", "hostPID", "hostIPC"]
-	w.pod_spec[field] == true
-	finding := {
-		"key": w.key,
-		"message": sprintf("%s sets %s: true", [k8s.workload_label(w), field]),
-		"discriminator": field,
-	}
+	some [w, failure] in pss.failures("baseline:hostNamespaces")
+	finding := {"key": w.key, "message": pss.message(w, failure)}
 }

@@ -4,6 +4,9 @@
 #   A hostPath volume exposes part of the node's filesystem to the pod. Writable,
 #   it lets the pod plant files the node executes; even read-only, paths such
 #   as the container runtime socket, /var/lib/kubelet or /etc give away the node.
+#   kscan takes the verdict from Kubernetes' own Pod Security check
+#   (k8s.io/pod-security-admission) at --pss-version: one finding per
+#   workload, with the reason the API server gives.
 # custom:
 #   id: k8s/host-path
 #   severity: high
@@ -15,23 +18,24 @@
 #   frameworks:
 #     cis: ["5.2.12"]
 #     nsa: ["Kubernetes Pod security: Pod security enforcement"]
-#     pss: ["baseline:hostPathVolumes", "restricted:volumeTypes"]
+#     pss: ["baseline:hostPathVolumes"]
 package kscan.rules.k8s.host_path
 
 import data.kscan.lib.k8s
+import data.kscan.lib.pss
 
-# One finding per workload, listing every hostPath volume: they are fixed
+# The verdict is Kubernetes' own Pod Security check (baseline:hostPathVolumes);
+# one finding per workload, listing every hostPath volume: they are fixed
 # together, in one pod spec.
 deny contains finding if {
-	some w in k8s.workloads
+	some [w, failure] in pss.failures("baseline:hostPathVolumes")
 	mounts := [sprintf("%q as volume %q", [object.get(v.hostPath, "path", ""), object.get(v, "name", "")]) |
 		some v in k8s.list_of(w.pod_spec.volumes)
 		is_object(v.hostPath)
 	]
-	count(mounts) > 0
 	finding := {
 		"key": w.key,
-		"message": sprintf("%s mounts %s %s", [k8s.workload_label(w), noun(count(mounts)), concat(", ", mounts)]),
+		"message": sprintf("%s mounts %s %s (Pod Security Standards %s: %s)", [k8s.workload_label(w), noun(count(mounts)), concat(", ", mounts), pss.version, failure.message]),
 		"discriminator": "hostPath",
 	}
 }

@@ -6,6 +6,9 @@
 #   which turns many container escapes and local exploits into root. The
 #   default is to allow it, so it has to be switched off explicitly.
 #   Privileged containers are reported by k8s/privileged-container instead.
+#   kscan takes the verdict from Kubernetes' own Pod Security check
+#   (k8s.io/pod-security-admission) at --pss-version: one finding per
+#   workload, with the reason the API server gives.
 # custom:
 #   id: k8s/privilege-escalation
 #   severity: medium
@@ -17,16 +20,10 @@
 #     pss: ["restricted:allowPrivilegeEscalation"]
 package kscan.rules.k8s.privilege_escalation
 
-import data.kscan.lib.k8s
+import data.kscan.lib.pss
 
+# The verdict is Kubernetes' own Pod Security check (restricted:allowPrivilegeEscalation).
 deny contains finding if {
-	some w in k8s.workloads
-	some c in w.containers
-	not c.securityContext.privileged == true
-	not c.securityContext.allowPrivilegeEscalation == false
-	finding := {
-		"key": w.key,
-		"message": sprintf("%s does not set allowPrivilegeEscalation: false", [k8s.container_label(c)]),
-		"discriminator": c.name,
-	}
+	some [w, failure] in pss.failures("restricted:allowPrivilegeEscalation")
+	finding := {"key": w.key, "message": pss.message(w, failure)}
 }

@@ -8,7 +8,7 @@ test_unset_denied if {
 	inp := kscan.graph([pod([{"name": "app", "image": "x"}])])
 	some f in rule.deny with input as inp
 	f.key == "ns/Pod/p"
-	f.discriminator == "app"
+	contains(f.message, `container "app" must set securityContext.allowPrivilegeEscalation=false`)
 }
 
 test_explicit_true_denied if {
@@ -26,15 +26,19 @@ test_only_the_container_that_allows_it_denied if {
 		{"name": "good", "image": "x", "securityContext": {"allowPrivilegeEscalation": false}},
 		{"name": "bad", "image": "x"},
 	])])
-	{f.discriminator | some f in rule.deny} == {"bad"} with input as inp
+	[f] := [f | some f in rule.deny] with input as inp
+	contains(f.message, `container "bad" must set`)
+	not contains(f.message, `"good"`)
+}
+
+# Privileged implies privilege escalation (Kubernetes refuses
+# allowPrivilegeEscalation: false with privileged: true).
+test_privileged_denied if {
+	inp := kscan.graph([pod([{"name": "app", "image": "x", "securityContext": {"privileged": true}}])])
+	count(rule.deny) == 1 with input as inp
 }
 
 test_false_allowed if {
 	inp := kscan.graph([pod([{"name": "app", "image": "x", "securityContext": {"allowPrivilegeEscalation": false}}])])
-	count(rule.deny) == 0 with input as inp
-}
-
-test_privileged_left_to_privileged_container_allowed if {
-	inp := kscan.graph([pod([{"name": "app", "image": "x", "securityContext": {"privileged": true}}])])
 	count(rule.deny) == 0 with input as inp
 }

@@ -5,6 +5,8 @@
 #   (so it runs as whatever user the image says, often root), makes every
 #   container escape a root escape. Settings are judged as Kubernetes applies
 #   them: a container's securityContext overrides the pod's.
+#   It is a kscan hardening rule, not a Pod Security control: the
+#   restricted controls are k8s/pss-run-as-non-root and k8s/pss-run-as-user.
 # custom:
 #   id: k8s/run-as-root
 #   severity: medium
@@ -15,7 +17,6 @@
 #   frameworks:
 #     cis: ["5.2.7"]
 #     nsa: ["Kubernetes Pod security: Non-root containers and rootless container engines"]
-#     pss: ["restricted:runAsNonRoot", "restricted:runAsUser"]
 package kscan.rules.k8s.run_as_root
 
 import data.kscan.lib.k8s

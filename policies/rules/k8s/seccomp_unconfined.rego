@@ -7,6 +7,9 @@
 #   is set, so it has to be asked for: RuntimeDefault or Localhost, on the pod
 #   or the container (or the legacy seccomp.security.alpha.kubernetes.io
 #   annotations). An explicit Unconfined anywhere is reported too.
+#   It is a kscan hardening rule (it also reads the legacy annotations at
+#   every version), not a Pod Security control: those are k8s/pss-seccomp
+#   (baseline) and k8s/pss-seccomp-restricted.
 # custom:
 #   id: k8s/seccomp-unconfined
 #   severity: low
@@ -17,7 +20,6 @@
 #   frameworks:
 #     cis: ["5.7.2"]
 #     nsa: ["Kubernetes Pod security: Hardening container environments"]
-#     pss: ["baseline:seccomp", "restricted:seccomp"]
 package kscan.rules.k8s.seccomp_unconfined
 
 import data.kscan.lib.k8s

@@ -13,6 +13,8 @@
 #   id: path/internet-to-cloud-admin
 #   severity: critical
 #   identity: resource + ServiceAccount and IAM role
+#   frameworks:
+#     cis-aws: ["1.16"]
 #   scope: stack
 #   remediation: |
 #     Break the path at its cheapest link: scope the role to what the workload

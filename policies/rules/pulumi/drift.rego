@@ -12,6 +12,7 @@
 #   id: pulumi/drift
 #   severity: high
 #   identity: resource + kind of drift (changed or missing)
+#   no_framework: "Drift between declared and running objects is no control of the CIS, NSA/CISA or Pod Security catalogues."
 #   remediation: |
 #     Find who changed the object (kubectl, an operator, a hotfix) and either
 #     bring the change into the Pulumi program or run `pulumi up` (after

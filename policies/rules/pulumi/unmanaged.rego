@@ -10,6 +10,7 @@
 #   id: pulumi/unmanaged
 #   severity: low
 #   identity: resource
+#   no_framework: "Objects outside Pulumi management are no control of the CIS, NSA/CISA or Pod Security catalogues."
 #   remediation: |
 #     Scan every stack that deploys to the cluster; import the object into the
 #     stack that should own it (pulumi import) or delete it.
