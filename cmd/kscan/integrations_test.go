@@ -304,7 +304,8 @@ func TestGitLabTemplate(t *testing.T) {
 	}{
 		{"defaults", nil, 1, true},
 		{"KSCAN_FAIL_ON from CI/CD variables", map[string]string{"KSCAN_FAIL_ON": "none"}, 0, true},
-		{"args", map[string]string{"KSCAN_ARGS": "--framework pss-baseline --fail-on critical"}, 0, true},
+		// The chart passes Pod Security baseline; restricted fails it.
+		{"args", map[string]string{"KSCAN_ARGS": "--framework pss-restricted --fail-on critical"}, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
