@@ -11,7 +11,7 @@
 # custom:
 #   id: k8s/host-namespace
 #   severity: high
-#   identity: resource + field (hostNetwork, hostPID, hostIPC)
+#   identity: resource
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
 #   frameworks:
 #     cis: ["5.2.3", "5.2.4", "5.2.5"]

@@ -10,7 +10,7 @@
 # custom:
 #   id: k8s/host-path
 #   severity: high
-#   identity: resource + volume name
+#   identity: resource + "hostPath" (one finding per workload)
 #   remediation: |
 #     Use emptyDir, a PersistentVolumeClaim, a ConfigMap/Secret or a CSI driver
 #     instead. If a node agent really needs host files, mount the narrowest

@@ -7,6 +7,7 @@
 #   hostPath volumes included. Labels for audit and warn only report.
 # custom:
 #   id: k8s/namespace-without-pss
+#   identity: resource
 #   severity: low
 #   remediation: |
 #     Label the namespace with the strictest level its workloads meet, for

@@ -12,7 +12,7 @@
 # custom:
 #   id: k8s/privilege-escalation
 #   severity: medium
-#   identity: resource + container
+#   identity: resource
 #   remediation: Set securityContext.allowPrivilegeEscalation to false on every container.
 #   frameworks:
 #     cis: ["5.2.6"]

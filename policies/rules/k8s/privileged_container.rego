@@ -14,7 +14,7 @@
 # custom:
 #   id: k8s/privileged-container
 #   severity: critical
-#   identity: resource + container
+#   identity: resource
 #   remediation: |
 #     Remove securityContext.privileged: true. Grant only the capabilities the
 #     process needs (securityContext.capabilities.add) or use a device plugin.

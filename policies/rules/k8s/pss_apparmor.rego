@@ -9,6 +9,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-apparmor
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Remove appArmorProfile type Unconfined (and

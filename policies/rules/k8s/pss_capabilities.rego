@@ -10,6 +10,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-capabilities
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Add only the capabilities of the default set, or none; drop ALL and add

@@ -7,6 +7,7 @@
 #   message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-capabilities-restricted
+#   identity: resource
 #   severity: low
 #   remediation: |
 #     Set securityContext.capabilities.drop: [ALL] on every container; add

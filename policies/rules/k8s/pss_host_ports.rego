@@ -8,6 +8,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-host-ports
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Remove hostPort from the container ports; expose the pod through a

@@ -8,6 +8,7 @@
 #   message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-host-probes
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Remove host from httpGet and tcpSocket probes and lifecycle handlers;

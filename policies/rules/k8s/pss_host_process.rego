@@ -7,6 +7,7 @@
 #   --pss-version; the message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-host-process
+#   identity: resource
 #   severity: high
 #   remediation: |
 #     Remove securityContext.windowsOptions.hostProcess: true from the pod and

@@ -9,6 +9,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-proc-mount
+#   identity: resource
 #   severity: high
 #   remediation: |
 #     Remove securityContext.procMount: Unmasked (or run the pod with

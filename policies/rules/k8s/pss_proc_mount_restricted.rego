@@ -7,6 +7,7 @@
 #   message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-proc-mount-restricted
+#   identity: resource
 #   severity: low
 #   remediation: |
 #     Remove securityContext.procMount: Unmasked.

@@ -7,6 +7,7 @@
 #   --pss-version; the message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-run-as-non-root
+#   identity: resource
 #   severity: low
 #   remediation: |
 #     Set securityContext.runAsNonRoot: true on the pod and give the image a

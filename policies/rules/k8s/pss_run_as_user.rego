@@ -7,6 +7,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-run-as-user
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Set runAsUser to a non-zero UID, or leave it unset and set runAsNonRoot:

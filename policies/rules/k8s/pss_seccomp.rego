@@ -8,6 +8,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-seccomp
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Remove seccompProfile type Unconfined; set RuntimeDefault on the pod.

@@ -7,6 +7,7 @@
 #   message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-seccomp-restricted
+#   identity: resource
 #   severity: low
 #   remediation: |
 #     Set securityContext.seccompProfile.type: RuntimeDefault on the pod.

@@ -8,6 +8,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-selinux
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Remove seLinuxOptions.user and seLinuxOptions.role, and use an allowed

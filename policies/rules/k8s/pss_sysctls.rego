@@ -10,6 +10,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-sysctls
+#   identity: resource
 #   severity: medium
 #   remediation: |
 #     Remove the sysctl from securityContext.sysctls or set it on the node

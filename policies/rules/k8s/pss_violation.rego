@@ -10,6 +10,7 @@
 #   version, read from the Namespace in the manifests or the live cluster.
 # custom:
 #   id: k8s/pss-violation
+#   identity: resource
 #   severity: high
 #   remediation: |
 #     Change the workload to meet the namespace's level (the message names

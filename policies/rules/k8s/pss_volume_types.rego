@@ -8,6 +8,7 @@
 #   --pss-version; the message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-volume-types
+#   identity: resource
 #   severity: low
 #   remediation: |
 #     Use a PersistentVolumeClaim (or a CSI volume) instead of the in-tree
