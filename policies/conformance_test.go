@@ -50,6 +50,7 @@ var polarisChecks = map[string][]string{
 	"rolebindingRolePodExecAttach":        {"rbac/pod-exec"},
 	"runAsPrivileged":                     {"k8s/privileged-container"},
 	"runAsRootAllowed":                    {"k8s/run-as-root"},
+	"sensitiveContainerEnvVar":            {"k8s/secret-in-env"},
 	"tagNotSpecified":                     {"k8s/image-tag-latest"},
 	"tlsSettingsMissing":                  {"k8s/ingress-without-tls"},
 }
@@ -141,8 +142,6 @@ var expectedDisagreements = []disagreement{
 	// kubescape.
 	{fixtures: []string{"kubescape:cluster-admin-role/clusterrole-rolebinding"},
 		reason: "kubescape lists cluster-wide admins only and ignores a RoleBinding to cluster-admin; rbac/cluster-admin-binding reports it: it is full control of the namespace (here kube-system)"},
-	{fixtures: []string{"kubescape:exposure-to-internet/detect_with_ingress", "kubescape:exposure-to-internet/failed_with_ingress"}, coveredBy: "k8s/ingress-without-tls",
-		reason: "exposure through an Ingress: kscan has no exposure-through-Ingress rule (an Ingress is the intended way in); the Ingress without TLS is reported by k8s/ingress-without-tls"},
 	{fixtures: []string{"kubescape:image-not-pinned-to-digest/pod-exempted-repo"},
 		reason: "kubescape exempts the repository through imageDigestExemptRepositories in data.json; kscan has no such setting (suppress the finding instead)"},
 	{fixtures: []string{"kubescape:image-not-pinned-to-digest/pod-*-short", "kubescape:image-not-pinned-to-digest/pod-short-digest", "kubescape:image-not-pinned-to-digest/pod-sha256-uppercase", "kubescape:image-not-pinned-to-digest/pod-blake3-invalid"},

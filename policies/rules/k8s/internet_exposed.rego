@@ -93,9 +93,14 @@ mode(r) := "raw TCP/UDP" if {
 	not r.l7
 } else := "plain HTTP" if {
 	not r.tls
+} else := "HTTP redirected to HTTPS" if {
+	r.protocol == "HTTP"
 } else := "HTTPS"
 
-listener(r) := [sprintf("listener %s %s", [r.listener, concat(", ", r.ports)])] if r.listener != ""
+listener(r) := [sprintf("%s %s %s", [listener_word[r.kind], r.listener, concat(", ", r.ports)])] if r.listener != ""
+
+# What Gateway API and Istio call the parts of a Gateway.
+listener_word := {"gateway": "listener", "istio-gateway": "server"}
 
 listener(r) := [sprintf("class %s", [r.class])] if {
 	r.listener == ""

@@ -153,3 +153,23 @@ test_node_port_and_host_port_not_internet_allowed if {
 	hp := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}, "spec": {"containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80}]}]}}
 	count(rule.deny) == 0 with input as kscan.graph([deploy("web", "web"), np, hp])
 }
+
+test_istio_gateway_redirect_and_https_low if {
+	gw := {"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": {"name": "shop", "namespace": "shop"}, "spec": {
+		"selector": {"istio": "ingressgateway"},
+		"servers": [
+			{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": ["*"], "tls": {"httpsRedirect": true}},
+			{"port": {"number": 443, "name": "https", "protocol": "HTTPS"}, "hosts": ["*"], "tls": {"mode": "SIMPLE"}},
+		],
+	}}
+	vs := {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "web", "namespace": "shop"}, "spec": {
+		"hosts": ["*"], "gateways": ["shop"],
+		"http": [{"route": [{"destination": {"host": "web"}}]}],
+	}}
+	inp := kscan.graph([deploy("web", "web"), websvc, gw, vs])
+	some f in rule.deny with input as inp
+	f.key == "shop/Gateway/shop"
+	f.severity == "low"
+	contains(f.message, "HTTP redirected to HTTPS (server http 80/HTTP, hosts *); HTTPS (server https 443/HTTPS, hosts *)")
+	contains(f.message, "assumed internet-facing")
+}

@@ -6,6 +6,7 @@
 #   credential is in the manifest, in Git, in every rendered chart and in
 #   the workload object, readable by anyone who can get the Deployment
 #   (far more people than can read Secrets) and in the pod's environment.
+#   A PEM private key in a value is reported whatever the variable's name.
 #   kscan never prints the value. Names for files, URLs, ids and settings
 #   about a credential (DB_PASSWORD_FILE, TOKEN_URL, AWS_ACCESS_KEY_ID,
 #   SECRET_NAME) and values that cannot be credentials (true, false,
@@ -31,7 +32,7 @@ deny contains finding if {
 		some e in k8s.list_of(object.get(c, "env", []))
 		is_string(e.name)
 		literal(e)
-		credential_name(e.name)
+		credential(e)
 	})
 	count(names) > 0
 	finding := {
@@ -53,6 +54,12 @@ literal(e) if {
 	not lower(v) in {"true", "false", "yes", "no", "[unknown]"}
 	not regex.match(`^(\$\([A-Za-z_][A-Za-z0-9_]*\))+$`, v)
 }
+
+# credential(e): the name says so, or the value is a PEM private key
+# whatever the name.
+credential(e) if credential_name(e.name)
+
+credential(e) if regex.match(`BEGIN [A-Z0-9 ]*PRIVATE KEY`, e.value)
 
 credential_words := ["PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "API_KEY", "APIKEY", "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL", "SIGNING_KEY", "ENCRYPTION_KEY", "MASTER_KEY", "AUTH_KEY", "CLIENT_KEY"]
 

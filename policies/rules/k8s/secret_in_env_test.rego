@@ -46,3 +46,10 @@ test_non_credential_values_allowed if {
 		count(rule.deny) == 0 with input as kscan.graph([pod([{"name": "DB_PASSWORD", "value": v}])])
 	}
 }
+
+test_private_key_value_denied if {
+	inp := kscan.graph([pod([{"name": "the_good_stuff", "value": "-----BEGIN OPENSSH PRIVATE KEY-----\nxxxx\n-----END OPENSSH PRIVATE KEY-----\n"}])])
+	some f in rule.deny with input as inp
+	contains(f.message, "the_good_stuff")
+	not contains(f.message, "OPENSSH")
+}
