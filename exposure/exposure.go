@@ -319,18 +319,14 @@ func openToWorld(ranges []string) bool {
 	return false
 }
 
-func servicePorts(spec map[string]any, nodePorts bool) []string {
+func servicePorts(spec map[string]any) []string {
 	var out []string
 	for _, p := range list(spec, "ports") {
 		proto := str(p, "protocol")
 		if proto == "" {
 			proto = "TCP"
 		}
-		key := "port"
-		if nodePorts {
-			key = "nodePort"
-		}
-		if v, ok := num(p[key]); ok {
+		if v, ok := num(p["port"]); ok {
 			out = append(out, fmt.Sprintf("%d/%s", v, proto))
 		}
 	}
@@ -364,7 +360,7 @@ func (m *model) serviceRoutes() []Route {
 		var r Route
 		switch str(spec, "type") {
 		case "LoadBalancer":
-			r = Route{Kind: KindLoadBalancer, Entry: n.Key, Ports: servicePorts(spec, false)}
+			r = Route{Kind: KindLoadBalancer, Entry: n.Key, Ports: servicePorts(spec)}
 			ranges := sourceRanges(n, spec)
 			r.SourceRanges = ranges
 			switch {
@@ -377,7 +373,9 @@ func (m *model) serviceRoutes() []Route {
 			}
 			r.Path = fmt.Sprintf("%s → LoadBalancer %s", scopeWord(r.Scope), label(n))
 		case "NodePort":
-			r = Route{Kind: KindNodePort, Scope: ScopeNode, Entry: n.Key, Ports: servicePorts(spec, true)}
+			// The Service's ports: a live cluster's node ports are allocated
+			// and left out of the object (collectors/kube normalises them).
+			r = Route{Kind: KindNodePort, Scope: ScopeNode, Entry: n.Key, Ports: servicePorts(spec)}
 			r.Path = fmt.Sprintf("node addresses → NodePort %s", label(n))
 		default:
 			continue

@@ -73,6 +73,10 @@ var builtinTypes = map[string]map[string]bool{
 	"batch":                     {"jobs": true, "cronjobs": true},
 	"networking.k8s.io":         {"ingresses": true, "networkpolicies": true},
 	"rbac.authorization.k8s.io": {"roles": true, "rolebindings": true, "clusterroles": true, "clusterrolebindings": true},
+	// The Gateway API is installed as CRDs but has an approved k8s.io name,
+	// so isCustomGroup does not take it: the exposure model reads it.
+	"gateway.networking.k8s.io": {"gateways": true, "gatewayclasses": true, "httproutes": true, "grpcroutes": true,
+		"tlsroutes": true, "tcproutes": true, "udproutes": true, "referencegrants": true},
 }
 
 // reportGroups hold kscan's own output (and other scanners'): never scanned.
