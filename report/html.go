@@ -262,9 +262,10 @@ func relatedKind(id string) string {
 }
 
 func shortName(id string) string {
-	if len([]rune(id)) > 34 {
+	// 25 monospace characters fit a box.
+	if len([]rune(id)) > 25 {
 		r := []rune(id)
-		return "…" + string(r[len(r)-33:])
+		return "…" + string(r[len(r)-24:])
 	}
 	return id
 }
