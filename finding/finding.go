@@ -188,6 +188,34 @@ type Report struct {
 	Resources int
 	// Compliance holds the frameworks evaluated on the scan (--framework).
 	Compliance []FrameworkResult
+	// Config lists what files of the scanned repository (its .kscan.yaml,
+	// its .kscanignore.yaml) changed or were refused, so a reader sees a
+	// repository's influence on its own scan.
+	Config []ConfigSetting
+}
+
+// ConfigSetting is one setting a repository's file made or tried to make.
+type ConfigSetting struct {
+	File    string `json:"file"`
+	Key     string `json:"key,omitempty"`
+	Value   string `json:"value,omitempty"`
+	Applied bool   `json:"applied"`
+	Reason  string `json:"reason,omitempty"` // why it was not applied
+}
+
+// String renders the setting for text reports.
+func (s ConfigSetting) String() string {
+	what := s.Key
+	if s.Value != "" {
+		what += "=" + s.Value
+	}
+	switch {
+	case s.Applied:
+		return s.File + ": set " + what
+	case what == "":
+		return s.File + ": " + s.Reason
+	}
+	return s.File + ": ignored " + what + " (" + s.Reason + ")"
 }
 
 // Incomplete is true when any notification is an error.

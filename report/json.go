@@ -21,6 +21,8 @@ type jsonReport struct {
 	Absent        []finding.Finding         `json:"absent,omitempty"`
 	Errors        []finding.Notification    `json:"errors"`
 	Warnings      []finding.Notification    `json:"warnings"`
+	// RepositoryConfig: what the scanned repository's files changed.
+	RepositoryConfig []finding.ConfigSetting `json:"repositoryConfig,omitempty"`
 }
 
 type jsonTool struct {
@@ -43,15 +45,16 @@ func JSON(w io.Writer, r *finding.Report, _ Options) error {
 		total += c
 	}
 	out := jsonReport{
-		SchemaVersion: JSONSchemaVersion,
-		Tool:          jsonTool{Name: r.ToolName, Version: r.ToolVersion},
-		Complete:      !r.Incomplete(),
-		Summary:       jsonSummary{Resources: r.Resources, Findings: total, Suppressed: suppressed, BySeverity: counts},
-		Compliance:    r.Compliance,
-		Findings:      nonNil(r.Findings),
-		Absent:        r.Absent,
-		Errors:        []finding.Notification{},
-		Warnings:      []finding.Notification{},
+		SchemaVersion:    JSONSchemaVersion,
+		Tool:             jsonTool{Name: r.ToolName, Version: r.ToolVersion},
+		Complete:         !r.Incomplete(),
+		Summary:          jsonSummary{Resources: r.Resources, Findings: total, Suppressed: suppressed, BySeverity: counts},
+		Compliance:       r.Compliance,
+		Findings:         nonNil(r.Findings),
+		Absent:           r.Absent,
+		Errors:           []finding.Notification{},
+		Warnings:         []finding.Notification{},
+		RepositoryConfig: r.Config,
 	}
 	for _, n := range r.Notifications {
 		if n.Level == "error" {
@@ -110,9 +113,19 @@ func writeJSON(w io.Writer, out jsonReport) error {
 	if err := field("errors", out.Errors); err != nil {
 		return err
 	}
-	head.WriteString("  \"warnings\": ")
-	if err := top.appendTo(&head, out.Warnings); err != nil {
-		return err
+	if len(out.RepositoryConfig) > 0 {
+		if err := field("warnings", out.Warnings); err != nil {
+			return err
+		}
+		head.WriteString("  \"repositoryConfig\": ")
+		if err := top.appendTo(&head, out.RepositoryConfig); err != nil {
+			return err
+		}
+	} else {
+		head.WriteString("  \"warnings\": ")
+		if err := top.appendTo(&head, out.Warnings); err != nil {
+			return err
+		}
 	}
 	head.WriteString("\n}\n")
 	if _, err := bw.Write(head.Bytes()); err != nil {

@@ -95,6 +95,11 @@ func buildSARIF(r *finding.Report, c *sarifContext) *sarif.Report {
 	inv := sarif.NewInvocation()
 	ok := !r.Incomplete()
 	inv.ExecutionSuccessful = &ok
+	if len(r.Config) > 0 {
+		props := sarif.NewPropertyBag()
+		props.Add("repositoryConfig", r.Config)
+		inv.Properties = props
+	}
 	for _, n := range r.Notifications {
 		note := sarif.NewNotification()
 		note.Level = n.Level

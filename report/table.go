@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/internal/termsafe"
 )
 
 var severityColor = map[string]string{
@@ -37,8 +38,17 @@ func Table(w io.Writer, r *finding.Report, o Options) error {
 	}
 	width = max(width, 40)
 	t := tableWriter{o: o, width: width}
+	// What the scanned repository's own files changed comes first, even
+	// with -q: a reader must see a repository's influence on its scan.
+	for _, c := range r.Config {
+		t.wrap("REPOSITORY CONFIG: "+termsafe.String(c.String()), "    ")
+	}
+	if len(r.Config) > 0 {
+		t.b.WriteString("\n")
+	}
 	var active, suppressed []finding.Finding
 	for _, f := range r.Findings {
+		f = safeFinding(f)
 		if f.Suppression != nil {
 			suppressed = append(suppressed, f)
 		} else {
@@ -220,6 +230,22 @@ func (t *tableWriter) group(g tableGroup) {
 		}
 	}
 	t.b.WriteString("\n")
+}
+
+// safeFinding escapes the text of a finding that comes from the scanned
+// inputs (names, messages, locations), so none can start a line (a GitHub
+// workflow command) or drive the terminal; see internal/termsafe.
+func safeFinding(f finding.Finding) finding.Finding {
+	for _, p := range []*string{&f.RuleID, &f.Title, &f.Resource, &f.Message, &f.Remediation,
+		&f.Location.File, &f.Location.Cluster, &f.Location.Path, &f.Location.URN} {
+		*p = termsafe.String(*p)
+	}
+	if f.Suppression != nil {
+		s := *f.Suppression
+		s.Justification = termsafe.String(s.Justification)
+		f.Suppression = &s
+	}
+	return f
 }
 
 func locSuffix(f finding.Finding) string {

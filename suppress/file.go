@@ -14,6 +14,7 @@ import (
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 const dateLayout = "2006-01-02"
@@ -67,18 +68,15 @@ func LoadFile(path string, required bool) ([]Entry, []finding.Notification) {
 	fail := func(line int, format string, a ...any) finding.Notification {
 		return finding.Notification{Level: "error", Location: src(line), Message: "ignore file: " + fmt.Sprintf(format, a...)}
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && !required {
-			return nil, nil
-		}
-		return nil, []finding.Notification{fail(0, "cannot read: %v", describe(err))}
+	if _, err := os.Lstat(path); err != nil && errors.Is(err, fs.ErrNotExist) && !required {
+		return nil, nil
 	}
-	if fi.Size() > maxFileSize {
+	data, err := safefile.ReadFile(path, maxFileSize)
+	var tooLarge *safefile.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
 		return nil, []finding.Notification{fail(0, "file is larger than %d MiB", maxFileSize>>20)}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
+	case err != nil:
 		return nil, []finding.Notification{fail(0, "cannot read: %v", describe(err))}
 	}
 	var root yaml.Node

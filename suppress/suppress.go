@@ -42,6 +42,11 @@ type Options struct {
 	// NoInline ignores kscan.io/ignore annotations (a team may not want
 	// whoever deploys to waive their own findings).
 	NoInline bool
+	// AllowWildcardRules lets the repository's own ignore file (DefaultFile,
+	// read because it is present, not because the user named it) waive
+	// rules by a wildcard ("*", "k8s/*"). Without it such entries are
+	// refused: a pull request could otherwise waive every rule in one line.
+	AllowWildcardRules bool
 	// Now is the clock for expiry (default time.Now).
 	Now func() time.Time
 	// KnownRules lists every rule id kscan knows, whether or not it ran,
@@ -74,13 +79,32 @@ func (p *Processor) Process(_ context.Context, g *graph.Graph, r *finding.Report
 		p.inline(g, r, known)
 	}
 	file := p.opts.File
-	if file == "" {
+	implicit := file == ""
+	if implicit {
 		file = DefaultFile
 	}
 	entries, notes := LoadFile(file, p.opts.Required)
 	r.Notifications = append(r.Notifications, notes...)
-	if entries != nil {
-		p.applyFile(file, entries, r, known)
+	if entries == nil {
+		return nil
+	}
+	if implicit && !p.opts.AllowWildcardRules {
+		kept := entries[:0:0]
+		for _, e := range entries {
+			if strings.ContainsAny(e.Rule, "*?") {
+				r.Notifications = append(r.Notifications, finding.Notification{Level: "warning",
+					Location: finding.Location{Kind: string(graph.SourceFile), File: file, Line: e.Line},
+					Message:  fmt.Sprintf("entry waiving rules %q by a wildcard is not applied: the repository's ignore file must name each rule (or pass --allow-wildcard-ignores)", e.Rule)})
+				r.Config = append(r.Config, finding.ConfigSetting{File: file, Key: "ignore", Value: fmt.Sprintf("rule %s on %s (line %d)", e.Rule, e.Resource, e.Line), Reason: "wildcard rule waivers need --allow-wildcard-ignores"})
+				continue
+			}
+			kept = append(kept, e)
+		}
+		entries = kept
+	}
+	n := p.applyFile(file, entries, r, known)
+	if implicit {
+		r.Config = append(r.Config, finding.ConfigSetting{File: file, Key: "suppressed", Value: fmt.Sprintf("%d findings", n), Applied: true})
 	}
 	return nil
 }
@@ -223,7 +247,8 @@ func matchesKnown(pat string, known map[string]bool) bool {
 
 // applyFile applies ignore-file entries in file order; the first entry that
 // matches a finding suppresses it.
-func (p *Processor) applyFile(file string, entries []Entry, r *finding.Report, known *ruleSet) {
+// applyFile returns how many findings the file suppressed.
+func (p *Processor) applyFile(file string, entries []Entry, r *finding.Report, known *ruleSet) int {
 	now := p.opts.Now()
 	ran := map[string]bool{}
 	for _, rule := range r.Rules {
@@ -249,6 +274,7 @@ func (p *Processor) applyFile(file string, entries []Entry, r *finding.Report, k
 		active[i] = true
 	}
 	matched := make([]int, len(entries))
+	suppressed := 0
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		for j := range entries {
@@ -259,6 +285,7 @@ func (p *Processor) applyFile(file string, entries []Entry, r *finding.Report, k
 			matched[j]++
 			if f.Suppression == nil {
 				f.Suppression = &finding.Suppression{Kind: KindExternal, Justification: e.Reason}
+				suppressed++
 			}
 			break
 		}
@@ -275,4 +302,5 @@ func (p *Processor) applyFile(file string, entries []Entry, r *finding.Report, k
 		r.Notifications = append(r.Notifications, finding.Notification{Level: "warning", Location: loc(e),
 			Message: fmt.Sprintf("entry for rule %q on %q matched no finding; remove it if the problem is fixed", e.Rule, e.Resource)})
 	}
+	return suppressed
 }

@@ -52,7 +52,7 @@ table means every namespace (a ClusterRoleBinding).`,
   kscan access Group:system:authenticated --format json k8s/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyConfig(cmd); err != nil {
+			if _, err := applyConfig(cmd); err != nil {
 				return err
 			}
 			if format != "table" && format != "json" {

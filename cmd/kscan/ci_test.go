@@ -219,7 +219,7 @@ func TestSuppressionsGateAndNoInline(t *testing.T) {
 		{"inline waiver does not fail the gate", []string{"--fail-on", "critical"}, nil, "", 0, 4},
 		{"--no-inline-ignores", []string{"--fail-on", "critical", "--no-inline-ignores"}, nil, "", 1, 1},
 		{"env", []string{"--fail-on", "critical"}, map[string]string{"KSCAN_NO_INLINE_IGNORES": "true"}, "", 1, 1},
-		{"config key", []string{"--fail-on", "critical"}, nil, "no-inline-ignores: true\n", 1, 1},
+		{"repository config key", []string{"--fail-on", "critical", "--repo-config"}, nil, "no-inline-ignores: true\n", 1, 1},
 		{"explicit empty ignore file", []string{"--fail-on", "none", "--ignore-file", "empty.yaml"}, nil, "", 0, 3},
 	}
 	for _, tt := range tests {

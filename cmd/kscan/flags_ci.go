@@ -30,6 +30,7 @@ import (
 type ciFlags struct {
 	ignoreFile      string
 	noInlineIgnores bool
+	wildcardIgnores bool
 	baseline        string
 	failOnNew       bool
 	helmValues      []string
@@ -48,6 +49,7 @@ type ciFlags struct {
 func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ignoreFile, "ignore-file", "", "suppressions file (default "+suppress.DefaultFile+" when present)")
 	fs.BoolVar(&c.noInlineIgnores, "no-inline-ignores", false, "ignore "+suppress.AnnotationIgnore+" annotations on resources")
+	fs.BoolVar(&c.wildcardIgnores, "allow-wildcard-ignores", false, "let the repository's "+suppress.DefaultFile+" waive rules by a wildcard (\"*\", \"k8s/*\")")
 	fs.StringVar(&c.baseline, "baseline", "", "earlier report (SARIF) to compare with: results are marked new, unchanged or updated, and absent ones listed")
 	fs.BoolVar(&c.failOnNew, "fail-on-new", false, "with --baseline: exit 1 only for new findings at or above --fail-on")
 	fs.StringArrayVar(&c.helmValues, "helm-values", nil, "values file for Helm charts; repeatable, later files win")
@@ -145,9 +147,10 @@ func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
 		out = append(out, frameworks.Filter{FW: c.fw})
 	}
 	out = append(out, suppress.New(suppress.Options{
-		File:     c.ignoreFile,
-		Required: c.ignoreFile != "",
-		NoInline: c.noInlineIgnores,
+		File:               c.ignoreFile,
+		Required:           c.ignoreFile != "",
+		NoInline:           c.noInlineIgnores,
+		AllowWildcardRules: c.wildcardIgnores,
 		KnownRules: func() []string {
 			e, err := policies.Load(context.Background(), policies.Options{PolicyDirs: f.policyDirs})
 			if err != nil {

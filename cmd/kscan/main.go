@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+
+	"github.com/kscan-io/kscan/internal/termsafe"
 )
 
 func main() {
@@ -69,6 +71,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "kscan: "+err.Error())
+	fmt.Fprintln(stderr, "kscan: "+termsafe.String(err.Error()))
 	return 2
 }

@@ -144,9 +144,17 @@ func TestStdinAndOutputFile(t *testing.T) {
 }
 
 func TestEnvAndConfigFile(t *testing.T) {
-	dir := fixture(t, map[string]string{"k8s/pod.yaml": latest, ".kscan.yaml": "fail-on: none\n"})
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("HOME", home)
+	dir := fixture(t, map[string]string{"k8s/pod.yaml": latest, "my.yaml": "fail-on: none\n"})
+	if code, _, _ := kscan(t, dir, "", "scan", "--config", "my.yaml", "k8s"); code != 0 {
+		t.Errorf("--config fail-on: none ignored, exit %d", code)
+	}
+	os.MkdirAll(filepath.Join(home, "kscan"), 0o755)
+	os.WriteFile(filepath.Join(home, "kscan", "config.yaml"), []byte("fail-on: none\n"), 0o644)
 	if code, _, _ := kscan(t, dir, "", "scan", "k8s"); code != 0 {
-		t.Errorf("config fail-on: none ignored, exit %d", code)
+		t.Errorf("user config fail-on: none ignored, exit %d", code)
 	}
 	t.Setenv("KSCAN_FAIL_ON", "high")
 	if code, _, _ := kscan(t, dir, "", "scan", "k8s"); code != 1 {
@@ -155,9 +163,58 @@ func TestEnvAndConfigFile(t *testing.T) {
 	if code, _, _ := kscan(t, dir, "", "scan", "--fail-on", "none", "k8s"); code != 0 {
 		t.Errorf("flag should override env, exit %d", code)
 	}
-	bad := fixture(t, map[string]string{"k8s/pod.yaml": clean, ".kscan.yaml": "fail-onn: none\n"})
-	if code, _, errOut := kscan(t, bad, "", "scan", "k8s"); code != 2 || !strings.Contains(errOut, "fail-onn") {
+	bad := fixture(t, map[string]string{"k8s/pod.yaml": clean, "bad.yaml": "fail-onn: none\n"})
+	if code, _, errOut := kscan(t, bad, "", "scan", "--config", "bad.yaml", "k8s"); code != 2 || !strings.Contains(errOut, "fail-onn") {
 		t.Errorf("unknown config key: exit %d, %q", code, errOut)
+	}
+}
+
+// A repository's .kscan.yaml is read only with --repo-config, and then only
+// its safe keys apply; the report shows what it set and what was refused.
+func TestRepoConfigTrust(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", home)
+	t.Setenv("HOME", home)
+	dir := fixture(t, map[string]string{"k8s/pod.yaml": latest, ".kscan.yaml": "fail-on: none\nskip-rules: ['*']\nformat: json\nfail-on-new: true\n"})
+	code, out, errOut := kscan(t, dir, "", "scan", "k8s")
+	if code != 1 || !strings.Contains(errOut, "is not read") || !strings.Contains(out, "REPOSITORY CONFIG: .kscan.yaml: not read") {
+		t.Errorf("unrequested repository config: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	code, out, errOut = kscan(t, dir, "", "scan", "--repo-config", "k8s")
+	if code != 1 {
+		t.Errorf("repository config lowered the gate or skipped rules: exit %d\n%s", code, errOut)
+	}
+	var doc struct {
+		Findings         []struct{ RuleID string }
+		RepositoryConfig []struct {
+			Key     string
+			Applied bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("format: json from the repository config not applied: %v\n%s", err, out)
+	}
+	got := map[string]bool{}
+	for _, s := range doc.RepositoryConfig {
+		got[s.Key] = s.Applied
+	}
+	want := map[string]bool{"fail-on": false, "skip-rules": false, "format": true, "fail-on-new": false}
+	for k, v := range want {
+		if a, ok := got[k]; !ok || a != v {
+			t.Errorf("repositoryConfig %s: applied %v (listed %v), want %v", k, a, ok, v)
+		}
+	}
+	if len(doc.Findings) == 0 {
+		t.Error("no findings: skip-rules from the repository applied")
+	}
+	stricter := fixture(t, map[string]string{"k8s/pod.yaml": latest, ".kscan.yaml": "fail-on: low\n"})
+	if code, _, _ := kscan(t, stricter, "", "scan", "--repo-config", "k8s"); code != 1 {
+		t.Errorf("a stricter gate from the repository should apply: exit %d", code)
+	}
+	outside := fixture(t, map[string]string{"k8s/pod.yaml": latest, ".kscan.yaml": "output: ../stolen.txt\n"})
+	kscan(t, outside, "", "scan", "--repo-config", "k8s")
+	if _, err := os.Stat(filepath.Join(outside, "..", "stolen.txt")); err == nil {
+		t.Error("repository config wrote outside the working directory")
 	}
 }
 

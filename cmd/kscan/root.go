@@ -20,7 +20,8 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 incomplete scan
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().String("config", "", "config file (default: .kscan.yaml in the working directory, when present)")
+	root.PersistentFlags().String("config", "", "config file (default: <user config dir>/kscan/config.yaml, when present)")
+	root.PersistentFlags().Bool("repo-config", false, "also read .kscan.yaml in the working directory, limited to its safe keys (see docs/security.md)")
 	root.AddCommand(newScanCmd(), newRulesCmd(), newVersionCmd())
 	root.AddCommand(newWhoCanCmd())
 	root.AddCommand(newAccessCmd())

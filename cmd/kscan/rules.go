@@ -27,7 +27,7 @@ func newRulesCmd() *cobra.Command {
   kscan rules show k8s/privileged-container`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyConfig(cmd); err != nil {
+			if _, err := applyConfig(cmd); err != nil {
 				return err
 			}
 			e, err := policies.Load(cmd.Context(), policies.Options{PolicyDirs: policyDirs})

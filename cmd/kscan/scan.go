@@ -15,6 +15,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/termsafe"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/report"
 	"github.com/kscan-io/kscan/scan"
@@ -38,6 +39,8 @@ type scanFlags struct {
 
 	// out holds the report flags (formats, files, table and SARIF options).
 	out outputFlags
+	// repoSettings is what a repository's config changed or was refused.
+	repoSettings []finding.ConfigSetting
 
 	// One field per optional source or feature, each defined in its own file.
 	src sourceFlags
@@ -65,12 +68,17 @@ sources given by flags, evaluate the built-in rules and any --policy rules on
 the combined graph, and report findings.
 
 Every flag can also be set as KSCAN_<FLAG> (e.g. KSCAN_FAIL_ON=critical) or
-as a key in .kscan.yaml (e.g. "fail-on: critical").`,
+as a key of your config file (--config, or <user config dir>/kscan/config.yaml;
+e.g. "fail-on: critical"). A .kscan.yaml in the working directory belongs to
+the repository under scan and is read only with --repo-config, limited to
+safe keys; what it changed is shown in the report (docs/security.md).`,
 		Example: scanExamples,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyConfig(cmd); err != nil {
+			settings, err := applyConfig(cmd)
+			if err != nil {
 				return err
 			}
+			f.repoSettings = settings
 			return runScan(cmd, f, args)
 		},
 	}
@@ -141,12 +149,13 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		return err
 	}
 	rep := res.Report
+	rep.Config = append(f.repoSettings, rep.Config...)
 	// Errors and warnings go to stderr in every format, so a report on
 	// stdout stays parseable and a CI log shows why a scan is incomplete.
 	stderr := cmd.ErrOrStderr()
 	for _, n := range rep.Notifications {
 		if n.Level == "error" || !f.quiet {
-			fmt.Fprintf(stderr, "%s: %s\n", n.Level, notificationText(n))
+			fmt.Fprintf(stderr, "%s: %s\n", n.Level, termsafe.String(notificationText(n)))
 		}
 	}
 	if rep.Resources == 0 && !f.quiet {

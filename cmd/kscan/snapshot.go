@@ -83,7 +83,7 @@ never written.`,
   kscan snapshot --kubeconfig ~/.kube/config --output prod.kscan.gz
   kscan scan --kubeconfig ~/.kube/config --baseline prod.kscan.gz`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyConfig(cmd); err != nil {
+			if _, err := applyConfig(cmd); err != nil {
 				return err
 			}
 			if output == "" {

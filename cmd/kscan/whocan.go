@@ -92,7 +92,7 @@ log in).`,
   kscan who-can get /metrics k8s/`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := applyConfig(cmd); err != nil {
+			if _, err := applyConfig(cmd); err != nil {
 				return err
 			}
 			if format != "table" && format != "json" {
