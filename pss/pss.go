@@ -303,4 +303,3 @@ func withoutUnknown(v any) any {
 // unknownValue is policies.UnknownValue (not imported: policies imports this
 // package).
 const unknownValue = "[unknown]"
-
