@@ -228,8 +228,12 @@ func TestLiveMatchesFiles(t *testing.T) {
 		t.Fatalf("file scan incomplete: %v", files.Graph.Errors())
 	}
 	declared := map[string]bool{}
+	implied := map[string]bool{} // namespaces the files only imply by holding objects
 	for _, n := range files.Graph.Nodes() {
 		declared[n.ID] = true // declared or derived (a namespace that holds objects)
+		if n.Source.Kind == graph.SourceDerived {
+			implied[n.ID] = true
+		}
 	}
 	// A page size of 2 makes every type with more than two objects go
 	// through continue tokens.
@@ -239,6 +243,14 @@ func TestLiveMatchesFiles(t *testing.T) {
 	}
 	want := findingSet(files, func(string) bool { return true })
 	got := findingSet(live, func(id string) bool { return declared[id] })
+	// k8s/namespace-without-pss judges Namespace objects: the files only imply
+	// kube-system, the cluster has the object (unlabelled, as every new API
+	// server creates it), so only the live scan can judge it.
+	for k := range got {
+		if k.rule == "k8s/namespace-without-pss" && implied[k.resource] {
+			delete(got, k)
+		}
+	}
 	// Built-in roles are judged the same whether derived from kscan's shipped
 	// definitions (files) or read from the cluster (bootstrap objects): the
 	// finding is on the binding that grants them in both cases.
