@@ -123,6 +123,9 @@ type Finding struct {
 	// → Service → workload → ServiceAccount → IAM role), when its rule
 	// gives one.
 	Path []PathStep `json:"path,omitempty"`
+	// Properties carry detail too long for the message (every escalation
+	// path when the message names a few), as lists of strings by name.
+	Properties map[string][]string `json:"properties,omitempty"`
 }
 
 // PathStep is one resource of a finding's path and how it leads to the

@@ -143,6 +143,8 @@ type Graph struct {
 	// sorted caches Nodes' order until the next AddNode: rules, enrichers
 	// and the input builder each ask for it on graphs of many thousands.
 	sorted []*Node
+	// versions holds each cluster's Kubernetes version (SetKubeVersion).
+	versions clusterVersions
 }
 
 // New returns an empty graph.

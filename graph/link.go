@@ -12,6 +12,10 @@ type LinkOptions struct {
 	// input declares gets a node from this definition so rules can reason
 	// about it.
 	BuiltinClusterRoles map[string]map[string]any
+	// BuiltinClusterRolesFor, when set, gives them per cluster ("" for
+	// files), for clusters of different Kubernetes versions; it takes
+	// precedence over BuiltinClusterRoles.
+	BuiltinClusterRolesFor func(cluster string) map[string]map[string]any
 }
 
 type objRef struct{ cluster, ns, kind, name string }
@@ -213,7 +217,11 @@ func linkBinding(g *Graph, n *Node, cluster, ns string, opts LinkOptions,
 	case "ClusterRole":
 		keys := lookup(cluster, "", "ClusterRole", rname)
 		if len(keys) == 0 {
-			if def, ok := opts.BuiltinClusterRoles[rname]; ok {
+			builtins := opts.BuiltinClusterRoles
+			if opts.BuiltinClusterRolesFor != nil {
+				builtins = opts.BuiltinClusterRolesFor(cluster)
+			}
+			if def, ok := builtins[rname]; ok {
 				keys = []string{derive(cluster, "rbac.authorization.k8s.io/v1", "ClusterRole", "", rname, deepCopyMap(def))}
 			}
 		}

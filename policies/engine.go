@@ -567,6 +567,7 @@ var (
 	fieldAlias         = ast.StringTerm("alias")
 	fieldPath          = ast.StringTerm("path")
 	fieldEdge          = ast.StringTerm("edge")
+	fieldProperties    = ast.StringTerm("properties")
 )
 
 // field is the string value of an object's field, "" when absent or not a
@@ -647,6 +648,32 @@ func (e *Engine) toFinding(r Rule, raw *ast.Term, in *Input) (finding.Finding, e
 				if pn, ok := in.Node(key); ok {
 					f.Path = append(f.Path, finding.PathStep{Resource: pn.ID, ResourceType: pn.Type, Location: LocationOf(pn.Source), Relation: edge})
 				}
+			})
+		}
+	}
+	if pt := m.Get(fieldProperties); pt != nil {
+		props, _ := pt.Value.(ast.Object)
+		if props != nil {
+			props.Foreach(func(k, v *ast.Term) {
+				name, ok := k.Value.(ast.String)
+				if !ok {
+					return
+				}
+				list := []string{}
+				if c, ok := v.Value.(interface{ Foreach(func(*ast.Term)) }); ok {
+					c.Foreach(func(x *ast.Term) {
+						if s, ok := x.Value.(ast.String); ok {
+							list = append(list, string(s))
+						}
+					})
+				}
+				if _, isSet := v.Value.(ast.Set); isSet {
+					sort.Strings(list)
+				}
+				if f.Properties == nil {
+					f.Properties = map[string][]string{}
+				}
+				f.Properties[string(name)] = list
 			})
 		}
 	}

@@ -25,7 +25,10 @@ func Prepare(g *graph.Graph) Facts { return PrepareWith(g, PrepareOptions{}) }
 
 // PrepareWith is Prepare with settings.
 func PrepareWith(g *graph.Graph, opts PrepareOptions) Facts {
-	graph.LinkK8s(g, graph.LinkOptions{BuiltinClusterRoles: graph.BuiltinClusterRoles()})
+	graph.LinkK8s(g, graph.LinkOptions{BuiltinClusterRolesFor: func(cluster string) map[string]map[string]any {
+		b, _ := rbac.BootstrapOf(g, cluster) // the cluster's Kubernetes version
+		return b.ClusterRoles()
+	}})
 	drift.Enrich(g) // Pulumi: declared vs live Kubernetes objects
 	facts := Facts{}
 	facts["rbac"] = rbac.Enrich(g)                                // effective permissions, aggregation, drift

@@ -1,7 +1,9 @@
 package rbac
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/kscan-io/kscan/graph"
 )
@@ -76,9 +78,18 @@ func Models(g *graph.Graph) map[string]*Model {
 	}
 	out := map[string]*Model{}
 	for c, nodes := range byCluster {
-		out[c] = Build(nodes, Options{Cluster: c})
+		bs, _ := BootstrapOf(g, c)
+		out[c] = Build(nodes, Options{Cluster: c, Bootstrap: bs})
 	}
 	return out
+}
+
+// BootstrapOf is the bootstrap policy of a cluster's Kubernetes version (as
+// recorded in the graph: discovery for a live cluster, --kube-version for
+// files; the newest supported version when none is). exact is false when
+// kscan has no data for that version and uses the nearest one.
+func BootstrapOf(g *graph.Graph, cluster string) (b *graph.Bootstrap, exact bool) {
+	return graph.BootstrapFor(g.KubeVersion(cluster))
 }
 
 // referenceNodes groups reference nodes by reference name and cluster.
@@ -136,7 +147,17 @@ func Enrich(g *graph.Graph) map[string]any {
 	sort.Strings(clusters)
 	subjects := map[string]any{}
 	for _, c := range clusters {
-		annotate(g, models[c])
+		bs, exact := BootstrapOf(g, c)
+		if !exact {
+			where := "the files"
+			if c != "" {
+				where = "cluster " + c
+			}
+			g.AddError(graph.InputError{Level: graph.LevelWarning, Source: graph.Source{Kind: graph.SourceDerived, Cluster: c},
+				Message: fmt.Sprintf("Kubernetes %s of %s: kscan has no bootstrap RBAC data for it and recognises Kubernetes' own roles and bindings as those of %s (supported: %s)",
+					g.KubeVersion(c), where, bs.Version, strings.Join(graph.KubeVersions(), ", "))})
+		}
+		annotate(g, models[c], bs)
 		for _, s := range models[c].Subjects() {
 			label := s.String()
 			if c != "" {
@@ -285,13 +306,16 @@ func roleKey(g *graph.Graph, cluster string, r *Role) string {
 }
 
 // annotate writes attrs.rbac on role and binding nodes.
-func annotate(g *graph.Graph, m *Model) {
+func annotate(g *graph.Graph, m *Model, bs *graph.Bootstrap) {
 	for _, r := range m.Roles {
 		n := r.Node
+		match := BootstrapMatch{Builtin: r.Builtin} // kscan supplied it
 		if n == nil {
 			if k := roleKey(g, m.Cluster, r); k != "" {
 				n, _ = g.Node(k)
 			}
+		} else {
+			match = MatchBootstrap(n.Object, bs)
 		}
 		if n == nil {
 			continue
@@ -308,7 +332,14 @@ func annotate(g *graph.Graph, m *Model) {
 		for _, f := range sortedSet(fromSet) {
 			from = append(from, f)
 		}
-		setAttr(n, map[string]any{"rules": rules, "aggregated": r.Aggregated(), "aggregated_from": from})
+		checks := map[string]any{}
+		for id, res := range CheckRole(r) {
+			checks[id] = map[string]any{"all": res.All, "names": anyList(res.Names)}
+		}
+		attr := map[string]any{"rules": rules, "aggregated": r.Aggregated(), "aggregated_from": from,
+			"checks": checks, "bound": m.Bound(r)}
+		builtinAttrs(attr, match, bs)
+		setAttr(n, attr)
 	}
 	for _, b := range m.Bindings {
 		if b.Node == nil {
@@ -319,7 +350,19 @@ func annotate(g *graph.Graph, m *Model) {
 			s = normalizeSubject(s)
 			subs = append(subs, map[string]any{"kind": s.Kind, "name": s.Name, "namespace": s.Namespace, "label": s.String()})
 		}
-		setAttr(b.Node, map[string]any{"role": roleKey(g, m.Cluster, b.Role), "subjects": subs})
+		attr := map[string]any{"role": roleKey(g, m.Cluster, b.Role), "subjects": subs}
+		builtinAttrs(attr, MatchBootstrap(b.Node.Object, bs), bs)
+		setAttr(b.Node, attr)
+	}
+}
+
+// builtinAttrs: builtin (Kubernetes' own object, by name and content) and,
+// for a bootstrap name with other content, modified_builtin = {version,
+// added, removed}.
+func builtinAttrs(attr map[string]any, m BootstrapMatch, bs *graph.Bootstrap) {
+	attr["builtin"] = m.Builtin
+	if m.Modified {
+		attr["modified_builtin"] = map[string]any{"version": bs.Version, "added": anyList(m.Added), "removed": anyList(m.Removed)}
 	}
 }
 

@@ -147,6 +147,9 @@ type Role struct {
 	// declared it.
 	Builtin bool
 	Node    *graph.Node
+	// AggregatedInto lists the aggregated ClusterRoles that take this
+	// role's rules.
+	AggregatedInto []*Role
 }
 
 // Label is "ClusterRole admin" or "Role shop/reader".
@@ -200,6 +203,7 @@ type Model struct {
 
 	roles     map[roleID]*Role
 	bySubject map[Subject][]int // binding indices, subjects normalized
+	bound     map[*Role]bool    // roles a binding names (Bound)
 }
 
 type roleID struct{ kind, ns, name string }
@@ -220,6 +224,9 @@ type Options struct {
 	// undeclared roles (they are used by default, since every cluster has
 	// them).
 	NoBuiltins bool
+	// Bootstrap is the bootstrap policy the default ClusterRoles come from
+	// (nil: the newest supported Kubernetes version).
+	Bootstrap *graph.Bootstrap
 }
 
 // IsRBACKind reports whether kind is one of the four RBAC kinds.
@@ -282,7 +289,11 @@ func Build(nodes []*graph.Node, opts Options) *Model {
 		}
 	}
 	if !opts.NoBuiltins {
-		for name, obj := range graph.BuiltinClusterRoles() {
+		bs := opts.Bootstrap
+		if bs == nil {
+			bs, _ = graph.BootstrapFor("")
+		}
+		for name, obj := range bs.ClusterRoles() {
 			id := roleID{"ClusterRole", "", name}
 			if _, ok := m.roles[id]; ok {
 				continue
@@ -463,6 +474,9 @@ func aggregate(m *Model) {
 			}
 		}
 		matched[a] = ms
+		for _, r := range ms {
+			r.AggregatedInto = append(r.AggregatedInto, a)
+		}
 		a.Rules = nil
 	}
 	for iter := 0; iter <= len(aggs)+1; iter++ {
@@ -492,4 +506,35 @@ func aggregate(m *Model) {
 			break
 		}
 	}
+}
+
+// Bound reports whether a binding of the model grants the role, directly
+// or through an aggregated ClusterRole that takes its rules.
+func (m *Model) Bound(r *Role) bool {
+	if m.bound == nil {
+		m.bound = map[*Role]bool{}
+		for _, b := range m.Bindings {
+			if b.Role != nil {
+				m.bound[b.Role] = true
+			}
+		}
+	}
+	seen := map[*Role]bool{}
+	var walk func(*Role) bool
+	walk = func(r *Role) bool {
+		if seen[r] {
+			return false
+		}
+		seen[r] = true
+		if m.bound[r] {
+			return true
+		}
+		for _, a := range r.AggregatedInto {
+			if walk(a) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(r)
 }

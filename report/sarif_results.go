@@ -260,20 +260,44 @@ func (c *sarifContext) appendResult(dst *bytes.Buffer, f finding.Finding, baseli
 	o.close('}')
 	o.key("properties")
 	o.openObject()
-	if f.Location.Path != "" {
-		o.str("k8sUri", "k8s://"+f.Location.Cluster+f.Location.Path)
+	// Keys in sorted order; a rule's own properties (lists of strings)
+	// never replace kscan's.
+	lists := map[string][]string{}
+	for k, v := range f.Properties {
+		lists[k] = v
 	}
+	delete(lists, "k8sUri")
+	delete(lists, "resourceType")
+	delete(lists, "severity")
 	if len(f.Related) > 0 {
-		o.key("related")
-		o.openArray()
-		for _, rel := range f.Related {
-			o.item()
-			appendJSONString(o.dst, rel)
-		}
-		o.close(']')
+		lists["related"] = f.Related
 	}
-	o.str("resourceType", f.ResourceType)
-	o.str("severity", f.Severity)
+	keys := []string{"resourceType", "severity"}
+	if f.Location.Path != "" {
+		keys = append(keys, "k8sUri")
+	}
+	for k := range lists {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch k {
+		case "k8sUri":
+			o.str(k, "k8s://"+f.Location.Cluster+f.Location.Path)
+		case "resourceType":
+			o.str(k, f.ResourceType)
+		case "severity":
+			o.str(k, f.Severity)
+		default:
+			o.key(k)
+			o.openArray()
+			for _, e := range lists[k] {
+				o.item()
+				appendJSONString(o.dst, e)
+			}
+			o.close(']')
+		}
+	}
 	o.close('}')
 	if related := relatedOf(f); len(related) > 0 {
 		o.key("relatedLocations")

@@ -43,66 +43,43 @@ subject_labels(role) := sort({subject_label(s) |
 	some s in subjects_of(b)
 })
 
-# grants(rule, verb, group, resource): a role rule allows verb on
-# group/resource, honouring "*".
-matches(list, x) if x in list
-
-matches(list, _) if "*" in list
-
-grants(rule, verb, resource) if {
-	matches(object.get(rule, "verbs", []), verb)
-	matches(object.get(rule, "resources", []), resource)
-}
-
 # A node that kscan made itself (a built-in ClusterRole referenced by a
 # binding but declared by no input, a subject, a namespace): it has no file
 # location, so findings about it are reported on something that has one.
 derived(node) if node.source.kind == "derived"
 
-# builtin(role): a Kubernetes default role, whether kscan derived it from its
-# shipped definitions (file scans) or read it from a live cluster (which has
-# the bootstrap roles as objects labelled rbac-defaults). Findings about
-# granting a built-in role go on the binding either way, so a file scan and a
-# live scan report the same resource.
-builtin(role) if derived(role)
+# builtin(node): Kubernetes' own role or binding. Recognised in Go
+# (rbac.MatchBootstrap) by name AND content against the bootstrap policy of
+# the cluster's Kubernetes version, never by a name prefix, a namespace or a
+# label anyone can set; or a default ClusterRole kscan derived because a
+# binding references it and no input declares it. A bootstrap name with
+# other content is not built in (rbac/modified-builtin reports it).
+builtin(node) if derived(node)
 
-builtin(role) if role.object.metadata.labels["kubernetes.io/bootstrapping"] == "rbac-defaults"
+builtin(node) if node.attrs.rbac.builtin == true
 
-# A Kubernetes default role: bootstrap label, or the system: name prefix.
-system_role(role) if role.object.metadata.labels["kubernetes.io/bootstrapping"] == "rbac-defaults"
+# check(role, id): what the role allows of one permission rules ask about
+# ("get secrets", "create pods/exec", "*" for everything), computed in Go
+# with the authorizer's rule matcher (the one who-can uses):
+# {"all": true} for every object, else {"all": false, "names": [...]} when
+# resourceNames limit it. Undefined when the role does not allow it.
+check(role, id) := role.attrs.rbac.checks[id]
 
-system_role(role) if startswith(role.name, "system:")
+# everything(role): the role allows every verb on every resource of every
+# API group (cluster-admin equivalent), whatever its name.
+everything(role) if check(role, "*").all
+
+# bound_anyhow(role): a binding grants the role, directly or through an
+# aggregated ClusterRole that takes its rules.
+bound_anyhow(role) if role.attrs.rbac.bound == true
+
+# role_of(binding): the role node a binding grants (undefined when missing).
+role_of(b) := input.nodes[k] if {
+	some k in k8s.outgoing(b.key, "grants")
+}
 
 # granting_bindings(role): the binding nodes that grant a role.
 granting_bindings(role) := [input.nodes[b] | some b in bindings_of(role.key)]
-
-# allows(rule, verb, group, resource): a PolicyRule allows verb on
-# group/resource. "*" matches any verb, group or resource; "pods/*" matches
-# every subresource of pods and "*/exec" every exec subresource.
-allows(rule, verb, group, resource) if {
-	matches(k8s.list_of(rule.verbs), verb)
-	matches(k8s.list_of(rule.apiGroups), group)
-	some r in k8s.list_of(rule.resources)
-	resource_matches(r, resource)
-}
-
-resource_matches(r, r)
-
-resource_matches("*", _)
-
-resource_matches(r, resource) if {
-	is_string(r)
-	startswith(r, "*/")
-	parts := split(resource, "/")
-	count(parts) == 2
-	r == concat("/", ["*", parts[1]])
-}
-
-# role_allows(role, verb, group, resource): some rule of the role allows it.
-role_allows(role, verb, group, resource) if {
-	some rule in k8s.list_of(rules_of(role))
-	allows(rule, verb, group, resource)
-}
 
 # Subjects of one binding, from the object itself (kind, name, namespace
 # defaulted to the binding's for ServiceAccounts in a RoleBinding).
@@ -125,25 +102,18 @@ subject_namespace(b, raw) := raw.namespace if {
 	raw.kind == "ServiceAccount"
 } else := ""
 
-# A subject that belongs to Kubernetes itself: a system: name, or a
-# ServiceAccount of kube-system.
-system_subject(s) if startswith(s.name, "system:")
-
-system_subject(s) if {
-	s.kind == "ServiceAccount"
-	s.namespace == "kube-system"
-}
-
 # binding_subject_labels(b): "User alice, Group dev" for one binding.
 binding_subject_labels(b) := concat(", ", sort({subject_label(s) | some s in subjects_of(b.key)}))
 
 role_ref(b) := sprintf("%s %q", [object.get(b.object, ["roleRef", "kind"], "role"), object.get(b.object, ["roleRef", "name"], "")])
 
-# bound_role_findings(role, what, disc): the findings of a bound-role rule
-# for a role that allows `what`. A declared role gets one finding, naming the
-# subjects and the bindings that grant it; a built-in role that kscan derived
-# (no file to point at) gets one finding per binding that grants it.
-bound_role_findings(role, what, disc) := {f |
+# bound_role_findings(role, what, disc, sev): the findings of a bound-role
+# rule for a role that allows `what`, at severity sev ("" for the rule's).
+# A declared role gets one finding, naming the subjects and the bindings
+# that grant it; a built-in role gets one finding per binding that grants it
+# and is not itself built in (Kubernetes' own bindings of its own roles are
+# no finding).
+bound_role_findings(role, what, disc, sev) := {with_severity(f, sev) |
 	not builtin(role)
 	bks := bindings_of(role.key)
 	count(bks) > 0
@@ -155,9 +125,10 @@ bound_role_findings(role, what, disc) := {f |
 		"discriminator": disc,
 		"related": sort(bks),
 	}
-} | {f |
+} | {with_severity(f, sev) |
 	builtin(role)
 	some b in granting_bindings(role)
+	not builtin(b)
 	f := {
 		"key": b.key,
 		"message": sprintf("%s grants the built-in %s, which allows %s, to %s", [k8s.node_label(b), k8s.node_label(role), what, or_nobody(binding_subject_labels(b))]),
@@ -165,6 +136,25 @@ bound_role_findings(role, what, disc) := {f |
 		"related": [role.key],
 	}
 }
+
+with_severity(f, "") := f
+
+with_severity(f, sev) := object.union(f, {"severity": sev}) if sev != ""
+
+# checks_of(role, ids): the checks of ids the role passes, as
+# {id: result}.
+checks_of(role, ids) := {id: c | some id in ids; c := check(role, id)}
+
+# unrestricted(results): ids passed for every object.
+unrestricted(results) := sort([id | some id, c in results; c.all])
+
+# named(results): the names the remaining results are limited to.
+named(results) := sort({n | some _, c in results; not c.all; some n in c.names})
+
+# summary(items, n): "a, b, c" or "N <what>, e.g. a, b, c" when more than n.
+summary(items, _, n) := concat(", ", items) if count(items) <= n
+
+summary(items, what, n) := sprintf("%d %s, e.g. %s", [count(items), what, concat(", ", array.slice(items, 0, n))]) if count(items) > n
 
 or_nobody("") := "no subject"
 

@@ -30,6 +30,7 @@ anonymous(s) if {
 
 deny contains finding if {
 	some b in rbac.bindings
+	not rbac.builtin(b)
 	some s in rbac.binding_subjects(b)
 	anonymous(s)
 	label := rbac.subject_label(s)

@@ -4,8 +4,10 @@
 #   cluster-admin allows every action on every resource. Through a
 #   ClusterRoleBinding it is full control of the cluster; even through a
 #   RoleBinding it is full control of the namespace, including its Secrets
-#   and RBAC. Kubernetes' own system: subjects (and kube-system
-#   ServiceAccounts) are not reported.
+#   and RBAC. Any role that allows every verb on every resource counts,
+#   whatever its name. Kubernetes' own bindings (recognised by name and
+#   content, such as cluster-admin to system:masters) are not reported;
+#   any other subject is, in kube-system too.
 # custom:
 #   id: rbac/cluster-admin-binding
 #   severity: high
@@ -24,14 +26,33 @@ import data.kscan.lib.rbac
 
 deny contains finding if {
 	some b in rbac.bindings
-	b.object.roleRef.kind == "ClusterRole"
-	b.object.roleRef.name == "cluster-admin"
+	not rbac.builtin(b)
+	role := rbac.role_of(b)
+	rbac.everything(role)
 	some s in rbac.binding_subjects(b)
-	not rbac.system_subject(s)
 	label := rbac.subject_label(s)
 	finding := {
 		"key": b.key,
-		"message": sprintf("%s binds %s to the cluster-admin ClusterRole", [k8s.node_label(b), label]),
+		"message": message(b, role, label),
 		"discriminator": label,
+		"related": [role.key],
 	}
+}
+
+scope(b) := "the cluster" if b.object.kind == "ClusterRoleBinding"
+
+scope(b) := sprintf("namespace %s", [b.namespace]) if b.object.kind == "RoleBinding"
+
+message(b, role, label) := sprintf("%s binds %s to the cluster-admin ClusterRole: full control of %s", [k8s.node_label(b), label, scope(b)]) if {
+	builtin_cluster_admin(role)
+}
+
+message(b, role, label) := sprintf("%s binds %s to %s, which allows every verb on every resource (cluster-admin equivalent): full control of %s", [k8s.node_label(b), label, k8s.node_label(role), scope(b)]) if {
+	not builtin_cluster_admin(role)
+}
+
+builtin_cluster_admin(role) if {
+	role.object.kind == "ClusterRole"
+	role.name == "cluster-admin"
+	rbac.builtin(role)
 }

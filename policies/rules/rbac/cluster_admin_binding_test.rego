@@ -42,14 +42,48 @@ test_declared_cluster_admin_denied if {
 	count(rule.deny) == 1 with input as inp
 }
 
-test_system_subjects_allowed if {
-	inp := kscan.graph([crb("cluster-admin", "cluster-admin", [group("system:masters"), user("system:kube-controller-manager"), sa("kube-system", "clusterrole-aggregation-controller")])])
+test_bootstrap_binding_allowed if {
+	# The API server's own cluster-admin binding: name and content match.
+	inp := kscan.graph([crb("cluster-admin", "cluster-admin", [group("system:masters")])])
 	count(rule.deny) == 0 with input as inp
 }
 
-test_only_non_system_subject_denied if {
-	inp := kscan.graph([crb("admins", "cluster-admin", [group("system:masters"), user("alice")])])
-	{f.discriminator | some f in rule.deny} == {"User alice"} with input as inp
+test_kube_system_service_account_denied if {
+	# No namespace exemption: a kube-system ServiceAccount is a subject like any other.
+	inp := kscan.graph([crb("kube-system-admin", "cluster-admin", [sa("kube-system", "clusterrole-aggregation-controller")])])
+	{f.discriminator | some f in rule.deny} == {"ServiceAccount kube-system/clusterrole-aggregation-controller"} with input as inp
+}
+
+test_system_named_subject_denied if {
+	inp := kscan.graph([crb("admins", "cluster-admin", [user("system:kube-controller-manager")])])
+	{f.discriminator | some f in rule.deny} == {"User system:kube-controller-manager"} with input as inp
+}
+
+test_modified_bootstrap_binding_denied if {
+	# The bootstrap name with an extra subject is not Kubernetes' own any more.
+	inp := kscan.graph([crb("cluster-admin", "cluster-admin", [group("system:masters"), user("alice")])])
+	{f.discriminator | some f in rule.deny} == {"Group system:masters", "User alice"} with input as inp
+}
+
+test_role_granting_everything_denied if {
+	backdoor := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "system:backdoor"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}
+	inp := kscan.graph([backdoor, crb("system:backdoor", "system:backdoor", [user("mallory")])])
+	some f in rule.deny with input as inp
+	f.discriminator == "User mallory"
+	contains(f.message, "cluster-admin equivalent")
+	f.related == ["ClusterRole/system:backdoor"]
+}
+
+test_wildcard_verbs_on_some_resources_allowed if {
+	r := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "pods-all"}, "rules": [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["*"]}]}
+	inp := kscan.graph([r, crb("p", "pods-all", [user("alice")])])
+	count(rule.deny) == 0 with input as inp
+}
+
+test_resource_names_are_not_everything_allowed if {
+	r := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "named"}, "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"], "resourceNames": ["one"]}]}
+	inp := kscan.graph([r, crb("n", "named", [user("alice")])])
+	count(rule.deny) == 0 with input as inp
 }
 
 test_other_role_allowed if {

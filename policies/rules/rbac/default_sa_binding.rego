@@ -21,6 +21,7 @@ import data.kscan.lib.rbac
 
 deny contains finding if {
 	some b in rbac.bindings
+	not rbac.builtin(b)
 	some s in rbac.binding_subjects(b)
 	s.kind == "ServiceAccount"
 	s.name == "default"

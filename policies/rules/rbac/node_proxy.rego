@@ -18,20 +18,20 @@
 #     nsa: ["Authentication and authorization: Role-based access control"]
 package kscan.rules.rbac.node_proxy
 
-import data.kscan.lib.k8s
 import data.kscan.lib.rbac
+
+node_proxy_verbs := ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
 
 deny contains finding if {
 	some role in rbac.roles
-	verbs := {v |
-		some rule in k8s.list_of(rbac.rules_of(role))
-		rbac.matches(k8s.list_of(rule.apiGroups), "")
-		some r in k8s.list_of(rule.resources)
-		rbac.resource_matches(r, "nodes/proxy")
-		some v in k8s.list_of(rule.verbs)
-		is_string(v)
-	}
-	count(verbs) > 0
-	what := sprintf("%s on nodes/proxy", [concat("/", sort(verbs))])
-	some finding in rbac.bound_role_findings(role, what, "nodes/proxy")
+	results := rbac.checks_of(role, [sprintf("%s nodes/proxy", [v]) | some v in node_proxy_verbs])
+	count(results) > 0
+	verbs := [v | some v in node_proxy_verbs; results[sprintf("%s nodes/proxy", [v])]]
+	what := sprintf("%s on nodes/proxy%s", [concat("/", verbs), only_named(results)])
+	some finding in rbac.bound_role_findings(role, what, "nodes/proxy", "")
 }
+
+# Even one node's kubelet API is every pod on it: names do not lower it.
+only_named(results) := "" if count(rbac.unrestricted(results)) > 0
+
+only_named(results) := sprintf(" of the nodes named %s", [concat(", ", rbac.named(results))]) if count(rbac.unrestricted(results)) == 0

@@ -21,8 +21,23 @@ import data.kscan.lib.rbac
 
 deny contains finding if {
 	some role in rbac.roles
-	subs := [r | some r in ["pods/exec", "pods/attach"]; rbac.role_allows(role, "create", "", r)]
+	results := rbac.checks_of(role, ["create pods/exec", "create pods/attach"])
+	count(results) > 0
+	subs := [trim_prefix(id, "create ") | some id in rbac.unrestricted(results)]
 	count(subs) > 0
 	what := sprintf("create on %s", [concat(" and ", subs)])
-	some finding in rbac.bound_role_findings(role, what, "exec")
+	some finding in rbac.bound_role_findings(role, what, "exec", "")
+}
+
+# Only into named pods (low).
+deny contains finding if {
+	some role in rbac.roles
+	results := rbac.checks_of(role, ["create pods/exec", "create pods/attach"])
+	count(results) > 0
+	count(rbac.unrestricted(results)) == 0
+	what := sprintf("create on %s of the pods named %s", [
+		concat(" and ", sort([trim_prefix(id, "create ") | some id, _ in results])),
+		concat(", ", rbac.named(results)),
+	])
+	some finding in rbac.bound_role_findings(role, what, "exec", "low")
 }

@@ -19,60 +19,55 @@
 #     nsa: ["Authentication and authorization: Role-based access control"]
 package kscan.rules.rbac.privilege_escalation
 
-import data.kscan.lib.k8s
 import data.kscan.lib.rbac
 
 rbac_group := "rbac.authorization.k8s.io"
 
-# Each entry: [verb, group, resource].
+# The checks (ids of rbac.Checks, answered in Go) that let a subject raise
+# its own privileges.
 escalating := array.concat(
 	[
-		["escalate", rbac_group, "roles"],
-		["escalate", rbac_group, "clusterroles"],
-		["bind", rbac_group, "roles"],
-		["bind", rbac_group, "clusterroles"],
-		["impersonate", "", "users"],
-		["impersonate", "", "groups"],
-		["impersonate", "", "serviceaccounts"],
-		["impersonate", "authentication.k8s.io", "userextras/scopes"],
-		["impersonate", "authentication.k8s.io", "uids"],
-		["create", "", "serviceaccounts/token"],
+		"escalate roles.rbac.authorization.k8s.io",
+		"escalate clusterroles.rbac.authorization.k8s.io",
+		"bind roles.rbac.authorization.k8s.io",
+		"bind clusterroles.rbac.authorization.k8s.io",
+		"impersonate users",
+		"impersonate groups",
+		"impersonate serviceaccounts",
+		"impersonate userextras/scopes.authentication.k8s.io",
+		"impersonate uids.authentication.k8s.io",
+		"create serviceaccounts/token",
 	],
-	[[verb, rbac_group, res] |
+	[sprintf("%s %s.%s", [verb, res, rbac_group]) |
 		some verb in ["create", "update", "patch"]
 		some res in ["roles", "clusterroles", "rolebindings", "clusterrolebindings"]
 	],
 )
 
-# Only a rule with an escalating verb and an escalating resource (or a
-# wildcard) can grant any of the above; most roles have none and are
-# dismissed without the full check.
-escalating_verbs := {e[0] | some e in escalating} | {"*"}
+# Messages name at most this many paths; the finding's "escalations"
+# property lists them all.
+max_listed := 3
 
-escalating_resources := {e[2] | some e in escalating} | {"*"}
+# "bind clusterroles.rbac.authorization.k8s.io" -> "bind clusterroles".
+short(id) := trim_suffix(trim_suffix(id, ".rbac.authorization.k8s.io"), ".authentication.k8s.io")
 
-may_escalate(role) if {
-	some rule in k8s.list_of(rbac.rules_of(role))
-	some v in k8s.list_of(rule.verbs)
-	v in escalating_verbs
-	some r in k8s.list_of(rule.resources)
-	escalating_resource(r)
-}
+label(id, c) := short(id) if c.all
 
-escalating_resource(r) if r in escalating_resources
-
-escalating_resource(r) if {
-	is_string(r)
-	startswith(r, "*/")
-}
+label(id, c) := sprintf("%s named %s", [short(id), concat("/", c.names)]) if not c.all
 
 deny contains finding if {
 	some role in rbac.roles
-	may_escalate(role)
-	granted := {sprintf("%s %s", [e[0], e[2]]) |
-		some e in escalating
-		rbac.role_allows(role, e[0], e[1], e[2])
-	}
-	count(granted) > 0
-	some finding in rbac.bound_role_findings(role, concat(", ", sort(granted)), "escalation")
+	results := rbac.checks_of(role, escalating)
+	count(results) > 0
+	paths := sort([label(id, c) | some id, c in results])
+	sev := severity(results)
+	what := rbac.summary(paths, "escalation paths", max_listed)
+	some f in rbac.bound_role_findings(role, what, "escalation", sev)
+	finding := object.union(f, {"properties": {"escalations": paths}})
 }
+
+# Limited to named roles, bindings or accounts: still a way up, but only
+# through those objects.
+severity(results) := "" if count(rbac.unrestricted(results)) > 0
+
+severity(results) := "medium" if count(rbac.unrestricted(results)) == 0

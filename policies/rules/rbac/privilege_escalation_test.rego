@@ -81,3 +81,23 @@ test_builtin_view_allowed if {
 	inp := kscan.graph([crb("view")])
 	count(rule.deny) == 0 with input as inp
 }
+
+test_many_paths_summarised_denied if {
+	inp := bound([{"apiGroups": [rbac], "resources": ["roles", "rolebindings"], "verbs": ["create", "update", "patch"]}])
+	some f in rule.deny with input as inp
+	contains(f.message, "6 escalation paths, e.g. create rolebindings, create roles, patch rolebindings")
+	count(f.properties.escalations) == 6
+}
+
+test_few_paths_listed_denied if {
+	inp := bound([{"apiGroups": [rbac], "resources": ["clusterroles"], "verbs": ["bind", "escalate"]}])
+	some f in rule.deny with input as inp
+	contains(f.message, "allows bind clusterroles, escalate clusterroles;")
+}
+
+test_named_only_is_medium_denied if {
+	inp := bound([{"apiGroups": [rbac], "resources": ["clusterroles"], "verbs": ["bind"], "resourceNames": ["view"]}])
+	some f in rule.deny with input as inp
+	f.severity == "medium"
+	contains(f.message, "bind clusterroles named view")
+}

@@ -21,10 +21,37 @@ package kscan.rules.rbac.secrets_read
 
 import data.kscan.lib.rbac
 
+verbs := ["get", "list", "watch"]
+
+# Permissions come from Go (rbac.CheckRole: the authorizer's matcher, the
+# one who-can uses), so resourceNames, wildcards and aggregation count as
+# the API server counts them.
 deny contains finding if {
 	some role in rbac.roles
-	verbs := [v | some v in ["get", "list", "watch"]; rbac.role_allows(role, v, "", "secrets")]
-	count(verbs) > 0
-	what := sprintf("%s on secrets", [concat("/", verbs)])
-	some finding in rbac.bound_role_findings(role, what, "secrets")
+	results := {v: c | some v in verbs; c := rbac.check(role, sprintf("%s secrets", [v]))}
+	count(results) > 0
+	all := [v | some v in verbs; results[v].all]
+	count(all) > 0
+	what := sprintf("%s on secrets", [concat("/", all)])
+	some finding in rbac.bound_role_findings(role, what, "secrets", "")
 }
+
+# Only named Secrets: the subject can read those and no other (low).
+deny contains finding if {
+	some role in rbac.roles
+	results := {v: c | some v in verbs; c := rbac.check(role, sprintf("%s secrets", [v]))}
+	count(results) > 0
+	not any_all(results)
+	names := rbac.named(results)
+	what := sprintf("reading %s %s (%s)", [plural(names), concat(", ", names), concat("/", sort([v | some v, _ in results]))])
+	some finding in rbac.bound_role_findings(role, what, "secrets", "low")
+}
+
+any_all(results) if {
+	some _, c in results
+	c.all
+}
+
+plural(names) := "Secret" if count(names) == 1
+
+plural(names) := "Secrets" if count(names) > 1

@@ -97,3 +97,27 @@ test_builtin_view_allowed if {
 	inp := kscan.graph([binding("ClusterRoleBinding", "b", "", "ClusterRole", "view", [user("alice")])])
 	count(rule.deny) == 0 with input as inp
 }
+
+test_one_named_secret_is_low_denied if {
+	inp := kscan.graph([
+		role("redis", [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["argocd-redis"], "verbs": ["get"]}]),
+		binding("RoleBinding", "b", "shop", "Role", "redis", [{"kind": "ServiceAccount", "name": "init"}]),
+	])
+	some f in rule.deny with input as inp
+	f.severity == "low"
+	contains(f.message, "reading Secret argocd-redis (get)")
+}
+
+test_named_and_unrestricted_is_high_denied if {
+	inp := kscan.graph([
+		role("both", [
+			{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["argocd-redis"], "verbs": ["get"]},
+			{"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]},
+		]),
+		binding("RoleBinding", "b", "shop", "Role", "both", [user("alice")]),
+	])
+	count(rule.deny) == 1 with input as inp
+	some f in rule.deny with input as inp
+	not f.severity
+	contains(f.message, "list on secrets")
+}

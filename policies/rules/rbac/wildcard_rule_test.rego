@@ -48,12 +48,49 @@ test_subresource_wildcard_is_not_star_allowed if {
 	count(rule.deny) == 0 with input as inp
 }
 
-test_system_roles_allowed if {
+test_system_names_and_labels_do_not_exempt_denied if {
 	inp := kscan.graph([
-		crole("system:controller:generic-garbage-collector", {}, [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get"]}]),
+		crole("system:backdoor", {}, [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
 		crole("admin-like", {"kubernetes.io/bootstrapping": "rbac-defaults"}, [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]),
 	])
+	{f.key | some f in rule.deny} == {"ClusterRole/system:backdoor", "ClusterRole/admin-like"} with input as inp
+}
+
+test_bootstrap_content_allowed if {
+	# cluster-admin exactly as the API server creates it.
+	inp := kscan.graph([crole("cluster-admin", {"kubernetes.io/bootstrapping": "rbac-defaults"}, [
+		{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+		{"nonResourceURLs": ["*"], "verbs": ["*"]},
+	])])
 	count(rule.deny) == 0 with input as inp
+}
+
+test_modified_bootstrap_role_denied if {
+	inp := kscan.graph([crole("view", {}, [{"apiGroups": [""], "resources": ["*"], "verbs": ["get"]}])])
+	count(rule.deny) == 1 with input as inp
+}
+
+test_unbound_role_is_low_denied if {
+	inp := kscan.graph([crole("ops", {}, [{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}])])
+	some f in rule.deny with input as inp
+	f.severity == "low"
+	contains(f.message, "no binding grants it")
+}
+
+test_bound_role_keeps_rule_severity_denied if {
+	b := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "ops"}, "roleRef": {"kind": "ClusterRole", "name": "ops"}, "subjects": [{"kind": "User", "name": "alice"}]}
+	inp := kscan.graph([crole("ops", {}, [{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}]), b])
+	some f in rule.deny with input as inp
+	not f.severity
+}
+
+test_aggregated_into_bound_role_is_bound_denied if {
+	agg := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "agg"}, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"example.com/agg": "true"}}]}}
+	b := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "agg"}, "roleRef": {"kind": "ClusterRole", "name": "agg"}, "subjects": [{"kind": "User", "name": "alice"}]}
+	inp := kscan.graph([crole("part", {"example.com/agg": "true"}, [{"apiGroups": [""], "resources": ["pods"], "verbs": ["*"]}]), agg, b])
+	some f in rule.deny with input as inp
+	f.key == "ClusterRole/part"
+	not f.severity
 }
 
 test_derived_builtin_role_allowed if {
