@@ -1,8 +1,10 @@
 // Package suppress waives findings a team has accepted, without hiding them:
 // a suppressed finding stays in every report with its justification, is
 // counted apart, and never counts for --fail-on. Suppressions come from
-// annotations on the object (kscan.io/ignore, kind inSource) and from an
-// ignore file (.kscanignore.yaml, kind external).
+// annotations on the object (kscan.io/ignore, kind inSource), from an
+// ignore file (.kscanignore.yaml, kind external), and from kscan's default
+// waivers for well-known platform components (kscan.io/profile: platform,
+// kind external; off with --no-default-waivers).
 package suppress
 
 import (
@@ -47,6 +49,9 @@ type Options struct {
 	// rules by a wildcard ("*", "k8s/*"). Without it such entries are
 	// refused: a pull request could otherwise waive every rule in one line.
 	AllowWildcardRules bool
+	// NoDefaultWaivers turns off the default waiver set (DefaultWaivers,
+	// kscan.io/profile: platform).
+	NoDefaultWaivers bool
 	// Now is the clock for expiry (default time.Now).
 	Now func() time.Time
 	// KnownRules lists every rule id kscan knows, whether or not it ran,
@@ -85,9 +90,6 @@ func (p *Processor) Process(_ context.Context, g *graph.Graph, r *finding.Report
 	}
 	entries, notes := LoadFile(file, p.opts.Required)
 	r.Notifications = append(r.Notifications, notes...)
-	if entries == nil {
-		return nil
-	}
 	if implicit && !p.opts.AllowWildcardRules {
 		kept := entries[:0:0]
 		for _, e := range entries {
@@ -102,9 +104,16 @@ func (p *Processor) Process(_ context.Context, g *graph.Graph, r *finding.Report
 		}
 		entries = kept
 	}
-	n := p.applyFile(file, entries, r, known)
-	if implicit {
+	n := 0
+	if entries != nil {
+		n = p.applyFile(file, entries, r, known)
+	}
+	if implicit && entries != nil {
 		r.Config = append(r.Config, finding.ConfigSetting{File: file, Key: "suppressed", Value: fmt.Sprintf("%d findings", n), Applied: true})
+	}
+	// Last: a team's own suppression and reason win over the default.
+	if !p.opts.NoDefaultWaivers {
+		applyDefaults(g, r)
 	}
 	return nil
 }

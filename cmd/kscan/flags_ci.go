@@ -28,19 +28,20 @@ import (
 // baselines, Helm and Kustomize inputs and frameworks. It is a source that
 // adds no collector of its own.
 type ciFlags struct {
-	ignoreFile      string
-	noInlineIgnores bool
-	wildcardIgnores bool
-	baseline        string
-	failOnNew       bool
-	helmValues      []string
-	helmSet         []string
-	helmRelease     string
-	helmNamespace   string
-	helmKubeVersion string
-	helmAPIVersions []string
-	framework       string
-	pssVersion      string
+	ignoreFile       string
+	noInlineIgnores  bool
+	wildcardIgnores  bool
+	baseline         string
+	failOnNew        bool
+	helmValues       []string
+	helmSet          []string
+	helmRelease      string
+	helmNamespace    string
+	helmKubeVersion  string
+	helmAPIVersions  []string
+	framework        string
+	pssVersion       string
+	noDefaultWaivers bool
 
 	fw  *frameworks.Framework // resolved --framework
 	pss string                // --pss-version resolved ("v1.37")
@@ -50,6 +51,7 @@ func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ignoreFile, "ignore-file", "", "suppressions file (default "+suppress.DefaultFile+" when present)")
 	fs.BoolVar(&c.noInlineIgnores, "no-inline-ignores", false, "ignore "+suppress.AnnotationIgnore+" annotations on resources")
 	fs.BoolVar(&c.wildcardIgnores, "allow-wildcard-ignores", false, "let the repository's "+suppress.DefaultFile+" waive rules by a wildcard (\"*\", \"k8s/*\")")
+	fs.BoolVar(&c.noDefaultWaivers, "no-default-waivers", false, "report findings on well-known platform components (kube-proxy, CoreDNS, CNIs, cloud add-ons) as active instead of suppressed by the default waivers ("+suppress.ProfilePlatform+")")
 	fs.StringVar(&c.baseline, "baseline", "", "earlier report (SARIF) to compare with: results are marked new, unchanged or updated, and absent ones listed")
 	fs.BoolVar(&c.failOnNew, "fail-on-new", false, "with --baseline: exit 1 only for new findings at or above --fail-on")
 	fs.StringArrayVar(&c.helmValues, "helm-values", nil, "values file for Helm charts; repeatable, later files win")
@@ -151,6 +153,7 @@ func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
 		Required:           c.ignoreFile != "",
 		NoInline:           c.noInlineIgnores,
 		AllowWildcardRules: c.wildcardIgnores,
+		NoDefaultWaivers:   c.noDefaultWaivers,
 		KnownRules: func() []string {
 			e, err := policies.Load(context.Background(), policies.Options{PolicyDirs: f.policyDirs})
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -21,15 +22,27 @@ import (
 // with: --desired (a directory of manifests) and, when --baseline is a
 // kscan snapshot, the snapshot's RBAC.
 type rbacFlags struct {
-	desired []string
+	desired     []string
+	kubeVersion string
 }
 
 func (r *rbacFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&r.desired, "desired", nil, "directory (or file) of manifests that should define RBAC; rbac/drift reports how effective permissions differ from it; repeatable")
+	fs.StringVar(&r.kubeVersion, "kube-version", "", "Kubernetes version of the cluster the files are for (e.g. v1.37): its bootstrap RBAC policy tells Kubernetes' own roles and bindings from others (default: the newest supported, "+graph.NewestKubeVersion()+"; live clusters report their own)")
 }
 
 func (r *rbacFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collector, error) {
 	var out []scan.Collector
+	if r.kubeVersion != "" {
+		if _, ok := graph.MinorVersion(r.kubeVersion); !ok {
+			return nil, fmt.Errorf("--kube-version %q: want a Kubernetes version such as v1.37 (supported: %s)", r.kubeVersion, strings.Join(graph.KubeVersions(), ", "))
+		}
+		v := r.kubeVersion
+		out = append(out, scan.CollectorFunc{N: "kube-version", F: func(_ context.Context, g *graph.Graph) error {
+			g.SetKubeVersion("", v)
+			return nil
+		}})
+	}
 	if len(r.desired) > 0 {
 		for _, d := range r.desired {
 			if _, err := os.Stat(d); err != nil {

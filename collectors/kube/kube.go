@@ -224,6 +224,7 @@ func (s *clusterScan) run(ctx context.Context) error {
 	if err != nil {
 		return describe(cfg.Host, "discovering resource types", err)
 	}
+	s.serverVersion(ctx)
 	targets := s.targets(lists)
 	s.prog.addTypes(len(targets))
 
@@ -257,6 +258,28 @@ func (s *clusterScan) run(ctx context.Context) error {
 		return describe(cfg.Host, "listing", fatal)
 	}
 	return nil
+}
+
+// serverVersion records the cluster's Kubernetes version in the graph:
+// rules recognise Kubernetes' own RBAC objects by that version's bootstrap
+// policy. Without it (a proxy that hides /version) the newest supported
+// version is assumed, with a warning.
+func (s *clusterScan) serverVersion(ctx context.Context) {
+	var info struct {
+		GitVersion string `json:"gitVersion"`
+	}
+	err := retry(ctx, func(ctx context.Context) error {
+		raw, err := s.rest.Get().AbsPath("/version").Do(ctx).Raw()
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(raw, &info)
+	})
+	if err != nil || info.GitVersion == "" {
+		s.warn("/version", "", fmt.Sprintf("server version unknown (%v); Kubernetes' own RBAC objects are recognised as those of %s", err, graph.NewestKubeVersion()))
+		return
+	}
+	s.g.SetKubeVersion(s.cluster.Name, info.GitVersion)
 }
 
 // discover runs discovery, which takes no context in client-go, so that the
