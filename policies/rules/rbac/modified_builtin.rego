@@ -16,6 +16,7 @@
 #   cluster's (live scans) or --kube-version (files).
 # custom:
 #   id: rbac/modified-builtin
+#   identity: resource
 #   severity: high
 #   remediation: |
 #     Find out who changed the object and why (audit log). Restore the
