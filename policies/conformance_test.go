@@ -120,10 +120,6 @@ var expectedDisagreements = []disagreement{
 		reason: "Polaris exempts bindings by name (gce:podsecuritypolicy:calico-sa, system:*); kscan recognises Kubernetes' own bindings by name and content only, and reports a role with * everywhere as cluster-admin equivalent whoever binds it"},
 	{fixtures: []string{"polaris:rolebindingClusterAdminRole/success.explicit_*"},
 		reason: "Polaris only flags roles with * in apiGroups and resources together (cluster-admin equivalent); rbac/wildcard-rule flags a * in any of verbs, resources or apiGroups"},
-	{fixtures: []string{"polaris:rolebindingClusterAdminRole/success.gce_calico_binding.yaml"},
-		reason: "Polaris exempts the binding by name; rbac/wildcard-rule judges the Role, which has * everywhere, whoever binds it"},
-	{fixtures: []string{"polaris:rolebindingClusterAdminRole/success.system_prefix_binding.yaml"},
-		reason: "Polaris exempts the binding by name (system:test); rbac/wildcard-rule judges the Role, which has * everywhere, whoever binds it"},
 	// Polaris: pods.
 	{fixtures: []string{"polaris:linuxHardening/success.apparmor_2_containers.yaml"},
 		reason: "linuxHardening accepts AppArmor instead of seccomp; k8s/seccomp-unconfined is about seccomp only"},
@@ -140,8 +136,6 @@ var expectedDisagreements = []disagreement{
 	{fixtures: []string{"polaris:readinessProbeMissing/failure.yaml"},
 		reason: "the fixture is a bare Pod: k8s/missing-probes judges long-running workloads only (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController)"},
 	// kubescape.
-	{fixtures: []string{"kubescape:cluster-admin-role/clusterrole-rolebinding"},
-		reason: "kubescape lists cluster-wide admins only and ignores a RoleBinding to cluster-admin; rbac/cluster-admin-binding reports it: it is full control of the namespace (here kube-system)"},
 	{fixtures: []string{"kubescape:image-not-pinned-to-digest/pod-exempted-repo"},
 		reason: "kubescape exempts the repository through imageDigestExemptRepositories in data.json; kscan has no such setting (suppress the finding instead)"},
 	{fixtures: []string{"kubescape:image-not-pinned-to-digest/pod-*-short", "kubescape:image-not-pinned-to-digest/pod-short-digest", "kubescape:image-not-pinned-to-digest/pod-sha256-uppercase", "kubescape:image-not-pinned-to-digest/pod-blake3-invalid"},
