@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kscan-io/kscan/internal/psstest"
@@ -93,13 +94,18 @@ func TestPSSLive(t *testing.T) {
 	// Label, then ask the API server about each pod with a dry-run create.
 	refused := map[string]string{}
 	for _, ns := range names {
-		n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.Labels = namespaces[ns]
-		if _, err := cs.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
+		// Retried on conflict: the API server may still be updating the new
+		// namespace (finalizers, labels) when the test reads it.
+		if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			n, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			n.Labels = namespaces[ns]
+			_, err = cs.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{})
+			return err
+		}); err != nil {
+			t.Fatalf("labelling namespace %s: %v", ns, err)
 		}
 		for _, p := range pods {
 			if invalid[p.Name] {
