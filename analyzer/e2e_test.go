@@ -375,10 +375,7 @@ func TestPolicyAnalyzePackVersion(t *testing.T) {
 // TestPolicyAnalyzeConformance runs the default pack on stack exports of
 // real EKS test stacks (pulumi/pulumi-eks).
 func TestPolicyAnalyzeConformance(t *testing.T) {
-	base := filepath.Join(repotest.Root(), "..", "shared", "conformance", "pulumi-eks", "tests", "testdata", "recorded", "TestProviderUpgrade")
-	if _, err := os.Stat(base); err != nil {
-		repotest.Missing(t, "conformance corpus not present: %v", err)
-	}
+	base := repotest.Conformance(t, "pulumi-eks/tests/testdata/recorded/TestProviderUpgrade")
 	pack := writeFiles(t, map[string]string{"PulumiPolicy.yaml": "runtime: kscan\nname: defaults\nversion: 0.0.1\n"})
 	cases := []struct {
 		stack string

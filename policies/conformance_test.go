@@ -16,7 +16,7 @@ import (
 )
 
 // The conformance test runs third-party fixtures (copied unchanged into
-// ../shared/conformance, see its README.md) through the real pipeline and
+// testdata/conformance, see its README.md) through the real pipeline and
 // compares the verdict of the mapped kscan rule with the upstream tool's.
 // Where kscan's rule contract deliberately differs, the fixture is listed in
 // expectedDisagreements with the reason; any other disagreement fails, and so

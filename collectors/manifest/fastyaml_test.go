@@ -17,16 +17,14 @@ import (
 
 // The fast decoder must agree with yaml.v3 whenever it accepts a document:
 // same values with the same Go types, same object lines. These tests hold
-// it to that on every YAML and JSON file of the repository and the shared
-// conformance corpus, and on random mutations of them.
+// it to that on every YAML and JSON file of the repository (its vendored
+// conformance corpus included), and on random mutations of them.
 
 // yamlCorpus reads every YAML/JSON fixture as documents.
 func yamlCorpus(t testing.TB) [][]byte {
 	t.Helper()
+	// The repository includes the vendored conformance corpus.
 	roots := []string{repotest.Root()}
-	if shared := filepath.Join(repotest.Root(), "..", "shared", "conformance"); dirExists(shared) {
-		roots = append(roots, shared)
-	}
 	var docs [][]byte
 	for _, root := range roots {
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

@@ -1,10 +1,9 @@
 // Package repotest holds the helpers tests use to find things beside the
-// repository: its root, the shared third-party conformance corpus, and the
+// repository: its root, the vendored third-party conformance corpus, and the
 // rule that a missing component skips a test locally but fails it in CI.
 package repotest
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,14 +26,14 @@ func Missing(t testing.TB, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-// Conformance returns a path inside the shared conformance corpus
-// (../shared/conformance beside the repository), or skips/fails the test as
-// Missing does when it is absent.
+// Conformance returns a path inside the third-party conformance corpus
+// vendored in testdata/conformance (refreshed by hack/vendor-conformance.sh),
+// failing the test when it is absent: a clone carries it, so absence is a bug.
 func Conformance(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(Root(), "..", "shared", "conformance", rel)
+	p := filepath.Join(Root(), "testdata", "conformance", rel)
 	if _, err := os.Stat(p); err != nil {
-		Missing(t, "%s", fmt.Sprintf("conformance corpus missing: %v", err))
+		t.Fatalf("conformance corpus missing: %v", err)
 	}
 	return p
 }
