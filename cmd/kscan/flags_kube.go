@@ -33,6 +33,7 @@ type kubeFlags struct {
 	pageSize       int64
 	requestTimeout time.Duration
 	skipCRs        bool
+	skipSecrets    bool
 
 	report           string
 	reportAPI        string
@@ -58,6 +59,7 @@ func (k *kubeFlags) addFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&k.pageSize, "kube-page-size", kube.DefaultPageSize, "objects per list request (limit/continue)")
 	fs.DurationVar(&k.requestTimeout, "kube-request-timeout", kube.DefaultRequestTimeout, "deadline of each API request")
 	fs.BoolVar(&k.skipCRs, "kube-skip-custom-resources", false, "do not list the objects of CRD-served types")
+	fs.BoolVar(&k.skipSecrets, "kube-skip-secrets", false, "do not list Secrets, not even their metadata (the in-cluster CronJob sets it: its ServiceAccount has no permission on Secrets)")
 	fs.StringVar(&k.report, "report", "", "also publish results in the scanned cluster: policyreport")
 	fs.StringVar(&k.reportAPI, "report-api", policyreport.APIPolicyReport, "report objects to write: policyreport (wgpolicyk8s.io/v1alpha2) or openreports (openreports.io/v1alpha1)")
 	fs.IntVar(&k.reportMaxResults, "report-max-results", policyreport.DefaultMaxResults, "most results in one report object; the rest are dropped and counted in an annotation and a warning")
@@ -98,7 +100,7 @@ func (k *kubeFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collecto
 	}
 	opts := kube.Options{
 		Clusters: clusters, PageSize: k.pageSize, Concurrency: k.concurrency, QPS: k.qps, Burst: k.burst,
-		RequestTimeout: k.requestTimeout, SkipCustomResources: k.skipCRs, Progress: k.progress,
+		RequestTimeout: k.requestTimeout, SkipCustomResources: k.skipCRs, SkipSecrets: k.skipSecrets, Progress: k.progress,
 		UserAgent: "kscan/" + version,
 	}
 	return []scan.Collector{scan.CollectorFunc{N: string(graph.SourceCluster), F: func(ctx context.Context, g *graph.Graph) error {

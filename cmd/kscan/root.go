@@ -4,7 +4,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…"; without
+// it, main() takes the module version the toolchain recorded (go install @vX).
 var version = "dev"
 
 func newRootCmd() *cobra.Command {

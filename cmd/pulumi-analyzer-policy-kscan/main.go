@@ -12,12 +12,15 @@ import (
 	"syscall"
 
 	"github.com/kscan-io/kscan/analyzer"
+	"github.com/kscan-io/kscan/internal/buildinfo"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…"; without
+// it, main() takes the module version the toolchain recorded (go install @vX).
 var version = "dev"
 
 func main() {
+	version = buildinfo.Version(version)
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(768 << 20)
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// SkipCustomResources leaves out the objects of CRD-served types.
 	SkipCustomResources bool
+	// SkipSecrets leaves out Secrets (even their metadata), so the identity
+	// scanning needs no permission on them at all: no rule reads Secret
+	// objects, only the RBAC grants on them.
+	SkipSecrets bool
 	// Progress, when set, receives a one-line progress bar (a terminal).
 	Progress io.Writer
 	// UserAgent identifies kscan to the API server.
@@ -315,6 +319,9 @@ func (s *clusterScan) targets(lists []*metav1.APIResourceList) []target {
 				continue
 			}
 			want := builtinTypes[gv.Group][r.Name]
+			if want && gv.Group == "" && r.Name == "secrets" && s.opts.SkipSecrets {
+				continue
+			}
 			if !want && isCustomGroup(gv.Group) && !reportGroups[gv.Group] && !s.opts.SkipCustomResources {
 				want = true
 			}

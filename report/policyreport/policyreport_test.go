@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -132,7 +133,8 @@ func scanAs(t *testing.T, cfg *rest.Config, opts policyreport.Options) *scan.Res
 	res, err := scan.Run(ctx, scan.Options{
 		Engine: engine,
 		Collectors: []scan.Collector{scan.CollectorFunc{N: "cluster", F: func(ctx context.Context, g *graph.Graph) error {
-			return kube.Collect(ctx, kube.Options{Clusters: clusters, SkipCustomResources: true}, g)
+			// The CronJob's flags (deploy/base/cronjob.yaml).
+			return kube.Collect(ctx, kube.Options{Clusters: clusters, SkipCustomResources: true, SkipSecrets: true}, g)
 		}}},
 		PostProcessors: []scan.PostProcessor{&policyreport.Processor{Config: cfg, Options: opts}},
 	})
@@ -262,27 +264,50 @@ func TestCronJobServiceAccountWritesReports(t *testing.T) {
 	for _, e := range res.Graph.Errors() {
 		t.Errorf("the ServiceAccount could not read everything: %v", e)
 	}
-	if nodeCount(res.Graph, "k8s:core/Secret") == 0 || nodeCount(res.Graph, "k8s:apps/Deployment") == 0 {
-		t.Fatal("Secrets or Deployments not collected")
-	}
-	// On the wire: every Secret request asked for metadata only, and no
-	// response carried the value (plain or base64).
-	if len(rec.secrets) == 0 {
-		t.Fatal("no request for secrets recorded")
-	}
-	for _, s := range rec.secrets {
-		if !strings.HasPrefix(s, "GET ") || !strings.Contains(s, "as=PartialObjectMetadataList") {
-			t.Errorf("secrets requested without metadata-only Accept: %s", s)
+	for _, n := range res.Report.Notifications {
+		if strings.Contains(n.Message, "forbidden") {
+			t.Errorf("the ServiceAccount was refused something it needs: %s %s", n.Resource, n.Message)
 		}
+	}
+	if nodeCount(res.Graph, "k8s:apps/Deployment") == 0 {
+		t.Fatal("Deployments not collected")
+	}
+	// The CronJob skips Secrets, so on the wire there is no request for them
+	// and no response carries the value (plain or base64).
+	if nodeCount(res.Graph, "k8s:core/Secret") != 0 || len(rec.secrets) != 0 {
+		t.Errorf("Secrets collected with --kube-skip-secrets: %d nodes, requests %q", nodeCount(res.Graph, "k8s:core/Secret"), rec.secrets)
 	}
 	b64 := base64.StdEncoding.EncodeToString([]byte(secretValue))
 	if body := rec.bodies.String(); strings.Contains(body, secretValue) || strings.Contains(body, b64) {
 		t.Error("a response to the scanner carried the Secret's value")
 	}
-	// The RBAC of deploy/ itself: the ServiceAccount may not get a Secret.
-	_, err := kubernetes.NewForConfigOrDie(sa).CoreV1().Secrets("shop").Get(context.Background(), "payments-db", metav1.GetOptions{})
-	if !apierrors.IsForbidden(err) {
+	// The RBAC of deploy/ itself: the ServiceAccount has no permission on
+	// Secrets, asked of the API server (SubjectAccessReview) and tried for real.
+	sar := kubernetes.NewForConfigOrDie(srv.Config).AuthorizationV1().SubjectAccessReviews()
+	for _, verb := range []string{"get", "list", "watch"} {
+		for _, ns := range []string{"shop", "kscan", ""} {
+			r, err := sar.Create(context.Background(), &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: "system:serviceaccount:kscan:kscan", Groups: []string{"system:serviceaccounts", "system:serviceaccounts:kscan", "system:authenticated"},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Resource: "secrets", Namespace: ns},
+			}}, metav1.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Status.Allowed {
+				t.Errorf("the kscan ServiceAccount may %s secrets in %q", verb, ns)
+			}
+		}
+	}
+	saClient := kubernetes.NewForConfigOrDie(sa).CoreV1()
+	if _, err := saClient.Secrets("shop").Get(context.Background(), "payments-db", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("get secret as the kscan ServiceAccount: %v, want forbidden", err)
+	}
+	if _, err := saClient.Secrets("").List(context.Background(), metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("list secrets as the kscan ServiceAccount: %v, want forbidden", err)
+	}
+	// The shipped CronJob passes the flag the ServiceAccount's RBAC relies on.
+	if !cronJobArgs(t)["--kube-skip-secrets"] {
+		t.Error("deploy/base's CronJob does not pass --kube-skip-secrets, which its ClusterRole requires")
 	}
 
 	want := expected(res)
@@ -436,7 +461,7 @@ func TestDeployManifests(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range rep.Findings {
-		waived := map[string]bool{"rbac/secrets-read": true, "k8s/sa-token-automount": true}
+		waived := map[string]bool{"k8s/sa-token-automount": true}
 		switch {
 		case waived[f.RuleID]:
 			// Waived in deploy/ with kscan.io/ignore and a reason (checked below).
@@ -459,6 +484,32 @@ func TestDeployManifests(t *testing.T) {
 			t.Errorf("%s %s waives %s without a reason", o.GetKind(), o.GetName(), ann["kscan.io/ignore"])
 		}
 	}
+}
+
+// cronJobArgs reads the container arguments of deploy/base's CronJob.
+func cronJobArgs(t *testing.T) map[string]bool {
+	t.Helper()
+	objs, err := kubetest.Kustomize(filepath.Join(repotest.Root(), "deploy/base"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]bool{}
+	for _, o := range objs {
+		if o.GetKind() != "CronJob" {
+			continue
+		}
+		cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "jobTemplate", "spec", "template", "spec", "containers")
+		for _, c := range cs {
+			a, _, _ := unstructured.NestedStringSlice(c.(map[string]any), "args")
+			for _, x := range a {
+				args[x] = true
+			}
+		}
+	}
+	if len(args) == 0 {
+		t.Fatal("deploy/base has no CronJob with args")
+	}
+	return args
 }
 
 func nodeCount(g *graph.Graph, typ string) int {
