@@ -195,6 +195,44 @@ type Report struct {
 	// its .kscanignore.yaml) changed or were refused, so a reader sees a
 	// repository's influence on its own scan.
 	Config []ConfigSetting
+	// Evaluated lists, per rule that declares what it judges (METADATA
+	// custom.applies_to), every resource it evaluated, sorted: those
+	// without a finding of the rule passed. A rule absent from the map
+	// declares nothing, so only its findings are known.
+	Evaluated map[string][]string
+	// Objects describe the Kubernetes resources of the scan by id, for
+	// reports that name objects (PolicyReport results).
+	Objects map[string]ObjectRef
+}
+
+// ObjectRef is a Kubernetes object as a report names it.
+type ObjectRef struct {
+	APIVersion, Kind, Namespace, Name string
+	// UID is known for objects read from a live cluster.
+	UID      string
+	Location Location
+}
+
+// Passed returns, for a rule that declares what it judges, the evaluated
+// resources without a finding of the rule (suppressed ones included), in
+// order; ok is false when the rule declares nothing.
+func (r *Report) Passed(ruleID string) (ids []string, ok bool) {
+	all, ok := r.Evaluated[ruleID]
+	if !ok {
+		return nil, false
+	}
+	failed := map[string]bool{}
+	for i := range r.Findings {
+		if r.Findings[i].RuleID == ruleID {
+			failed[r.Findings[i].Resource] = true
+		}
+	}
+	for _, id := range all {
+		if !failed[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids, true
 }
 
 // ConfigSetting is one setting a repository's file made or tried to make.

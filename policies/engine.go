@@ -60,6 +60,10 @@ type Rule struct {
 	Identity string
 	// Examples are good and bad manifests from the rule's testdata folder.
 	Examples map[string]string
+	// AppliesTo lists the resources the rule judges (METADATA
+	// custom.applies_to, see targets.go); empty when it declares none.
+	AppliesTo []string
+	appliesTo []selector
 }
 
 // Options configures Load.
@@ -304,6 +308,15 @@ func ruleFromModule(file string, m *ast.Module) (Rule, error) {
 	if r.Scope == "" {
 		r.Scope = "resource"
 	}
+	r.AppliesTo = stringList(a.Custom["applies_to"])
+	if _, ok := a.Custom["applies_to"]; ok && r.AppliesTo == nil {
+		return Rule{}, fmt.Errorf("%s: METADATA custom.applies_to of %s must be a list of selectors", loc, r.ID)
+	}
+	sels, err := parseAppliesTo(r.AppliesTo)
+	if err != nil {
+		return Rule{}, fmt.Errorf("%s: %s: %w", loc, r.ID, err)
+	}
+	r.appliesTo = sels
 	if r.ID == "" {
 		return Rule{}, fmt.Errorf("%s: METADATA custom.id is missing", loc)
 	}

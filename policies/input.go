@@ -21,6 +21,8 @@ type Input struct {
 	Value ast.Value
 	// keys maps a node key back to its node for turning results into findings.
 	nodes map[string]*graph.Node
+	// targets indexes the nodes for rules' applies_to (see targets.go).
+	targets targetIndex
 }
 
 // Node returns the graph node behind a key found in a rule result.
@@ -161,6 +163,8 @@ func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*In
 	nodeObjs := make([][2]*ast.Term, len(nodes))
 	byType := map[string][]*ast.Term{}
 	byAttr := map[string][]*ast.Term{}
+	in.targets.byType = map[string][]*graph.Node{}
+	in.targets.byAttr = map[string][]*graph.Node{}
 	objects := make([]ast.Value, len(nodes))
 	for i, n := range nodes {
 		c := converted[i]
@@ -168,8 +172,10 @@ func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*In
 		keys[n.Key] = c.key
 		nodeObjs[i] = [2]*ast.Term{c.key, c.node}
 		byType[n.Type] = append(byType[n.Type], c.key)
+		in.targets.byType[n.Type] = append(in.targets.byType[n.Type], n)
 		for a := range n.Attrs {
 			byAttr[a] = append(byAttr[a], c.key)
+			in.targets.byAttr[a] = append(in.targets.byAttr[a], n)
 		}
 		objects[i] = c.object
 	}
@@ -180,14 +186,15 @@ func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*In
 	done := make(chan struct{})
 	build := func() {
 		defer close(done)
-		workloads = buildWorkloads(nodes, objects, strs)
+		workloads, in.targets.workloads = buildWorkloads(nodes, objects, strs)
 	}
 	if len(nodes) < 512 {
 		build()
 	} else {
 		go build()
 	}
-	out, inn := edgeMaps(g.Edges(), keys)
+	in.targets.edges = g.Edges()
+	out, inn := edgeMaps(in.targets.edges, keys)
 	<-done
 
 	factsTerm := ast.NewObject()
@@ -392,7 +399,7 @@ type controllerKey struct{ cluster, ns, kind, name string }
 // buildWorkloads lists every object that carries a pod spec, except those a
 // controller in the graph owns (a Deployment's ReplicaSets and Pods): their
 // findings belong to the owner. converted holds each node's object as ast.
-func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) []*ast.Term {
+func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) ([]*ast.Term, []*graph.Node) {
 	present := map[controllerKey]bool{}
 	for _, n := range nodes {
 		if graph.IsK8s(n) {
@@ -404,6 +411,7 @@ func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) 
 	}
 	resolved := imagelink.ResolvedDigests(nodes) // registry collector results, if any
 	var out []*ast.Term
+	var wnodes []*graph.Node
 	for i, n := range nodes {
 		if !graph.IsK8s(n) {
 			continue
@@ -482,8 +490,9 @@ func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) 
 			ast.Item(termLabels, ast.NewTerm(labels)),
 			ast.Item(termContainers, ast.ArrayTerm(containers...)),
 		))
+		wnodes = append(wnodes, n)
 	}
-	return out
+	return out, wnodes
 }
 
 func ownedByPresentController(n *graph.Node, ns string, present map[controllerKey]bool) bool {

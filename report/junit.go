@@ -4,7 +4,9 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/kscan-io/kscan/finding"
 )
@@ -15,6 +17,7 @@ type junitSuites struct {
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -45,16 +48,28 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
-// JUnit renders one test suite per rule and one test case per rule ×
-// resource, for CI systems that read JUnit XML. Suppressed findings are
-// skipped cases; input errors are error cases in a "kscan/inputs" suite.
+// JUnit renders one test suite per rule and one test case per (rule,
+// resource) evaluated: a resource the rule judged without a finding is a
+// passing case, so a clean scan still lists what was checked. Which
+// resources a rule judges comes from its METADATA custom.applies_to
+// (finding.Report.Evaluated); a rule that declares nothing lists its
+// failures, or one passing case "all resources" when it found nothing.
+// Suppressed findings are skipped cases; framework controls are a suite per
+// framework; input errors are error cases in a "kscan/inputs" suite.
 func JUnit(w io.Writer, r *finding.Report, _ Options) error {
 	byRule := map[string][]finding.Finding{}
 	for _, f := range r.Findings {
 		byRule[f.RuleID] = append(byRule[f.RuleID], f)
 	}
-	ids := make([]string, 0, len(byRule))
+	ran := map[string]bool{}
+	for _, rule := range r.Rules {
+		ran[rule.ID] = true
+	}
 	for id := range byRule {
+		ran[id] = true
+	}
+	ids := make([]string, 0, len(ran))
+	for id := range ran {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
@@ -65,37 +80,52 @@ func JUnit(w io.Writer, r *finding.Report, _ Options) error {
 		// failure with every message.
 		type agg struct {
 			f    finding.Finding
-			msgs string
+			msgs strings.Builder
 			supp bool
 		}
-		var order []string
 		cases := map[string]*agg{}
 		for _, f := range byRule[id] {
 			a, ok := cases[f.Resource]
 			if !ok {
 				a = &agg{f: f, supp: true}
 				cases[f.Resource] = a
-				order = append(order, f.Resource)
 			}
-			a.msgs += fmt.Sprintf("%s [%s] %s\n", f.Location.String(), f.Severity, f.Message)
+			fmt.Fprintf(&a.msgs, "%s [%s] %s\n", f.Location.String(), f.Severity, f.Message)
 			if f.Suppression == nil {
 				a.supp = false
 			}
 		}
-		for _, res := range order {
-			a := cases[res]
+		evaluated, declared := r.Evaluated[id]
+		resources := make([]string, 0, len(evaluated)+len(cases))
+		resources = append(resources, evaluated...)
+		for res := range cases {
+			if _, found := slices.BinarySearch(evaluated, res); !found {
+				resources = append(resources, res)
+			}
+		}
+		sort.Strings(resources)
+		if !declared && len(resources) == 0 {
+			resources = append(resources, "all resources")
+		}
+		for _, res := range resources {
 			c := junitCase{Name: res, Classname: id}
-			if a.supp {
-				c.Skipped = &junitSkipped{Message: "suppressed: " + a.f.Suppression.Justification}
-				s.Skipped++
-			} else {
-				c.Failure = &junitFailure{Message: a.f.Title, Type: a.f.Severity, Text: a.msgs}
-				s.Failures++
+			if a := cases[res]; a != nil {
+				if a.supp {
+					c.Skipped = &junitSkipped{Message: "suppressed: " + a.f.Suppression.Justification}
+					s.Skipped++
+				} else {
+					c.Failure = &junitFailure{Message: a.f.Title, Type: a.f.Severity, Text: a.msgs.String()}
+					s.Failures++
+				}
 			}
 			s.Cases = append(s.Cases, c)
 			s.Tests++
 		}
-		out.Suites = append(out.Suites, s)
+		// A rule with nothing to judge (no IAM data for an IAM rule) is
+		// left out rather than shown as an empty suite.
+		if s.Tests > 0 {
+			out.Suites = append(out.Suites, s)
+		}
 	}
 	for _, fr := range r.Compliance {
 		out.Suites = append(out.Suites, complianceSuite(fr))
@@ -122,6 +152,7 @@ func JUnit(w io.Writer, r *finding.Report, _ Options) error {
 		out.Tests += s.Tests
 		out.Failures += s.Failures
 		out.Errors += s.Errors
+		out.Skipped += s.Skipped
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

@@ -51,8 +51,26 @@ func sampleReport() *finding.Report {
 			{Level: "error", Message: "invalid YAML: did not find expected key", Location: finding.Location{Kind: "file", File: "k8s/broken.yaml", Line: 7}},
 			{Level: "warning", Message: "forbidden: cannot list secrets in namespace kube-system", Location: finding.Location{Kind: "cluster", Cluster: "prod"}},
 		},
+		// What the rules judged (custom.applies_to): the three workloads,
+		// and two IAM roles; k8s/namespace-without-networkpolicy declares
+		// nothing here.
+		Evaluated: map[string][]string{
+			"k8s/privileged-container": sampleWorkloads,
+			"k8s/image-tag-latest":     sampleWorkloads,
+			"k8s/writable-root-fs":     sampleWorkloads,
+			"iam/admin-policy":         {"arn:aws:iam::123456789012:role/admin", "arn:aws:iam::123456789012:role/reader"},
+		},
+		Objects: map[string]finding.ObjectRef{
+			"shop/Deployment/web":      {APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web", Location: finding.Location{Kind: "file", File: "k8s/web.yaml", Line: 1}},
+			"prod:shop/Deployment/api": {APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "api", UID: "6f1c2a4e-0000-4000-8000-000000000001", Location: finding.Location{Kind: "cluster", Cluster: "prod", Path: "/apis/apps/v1/namespaces/shop/deployments/api"}},
+			"urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web": {APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web", Location: finding.Location{Kind: "pulumi-state", File: "prod.json"}},
+			"shop/Namespace/shop": {APIVersion: "v1", Kind: "Namespace", Name: "shop", Location: finding.Location{Kind: "derived"}},
+		},
 	}
 }
+
+// sampleWorkloads are the workloads of sampleReport, sorted.
+var sampleWorkloads = []string{"prod:shop/Deployment/api", "shop/Deployment/web", "urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web"}
 
 // goldenOptions fix the directories SARIF paths are relative to.
 var goldenOptions = Options{SARIFRoot: "/src/repo", WorkDir: "/src/repo", Inputs: []string{"k8s"}, SARIFCategory: "kscan/k8s"}
@@ -233,14 +251,122 @@ func TestJUnitWellFormed(t *testing.T) {
 	if err := JUnit(&buf, sampleReport(), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	var s junitSuites
-	if err := xml.Unmarshal(buf.Bytes(), &s); err != nil {
+	s := parseJUnit(t, buf.Bytes())
+	// From sampleReport: privileged-container judged 3 workloads (web
+	// fails), image-tag-latest 3 (api and the Pulumi web fail),
+	// writable-root-fs 3 (web suppressed: skipped), admin-policy 2 roles
+	// (admin fails), namespace-without-networkpolicy declares nothing (its
+	// one failure), and one input error.
+	if s.Tests != 13 || s.Failures != 5 || s.Errors != 1 || s.Skipped != 1 {
+		t.Errorf("tests=%d failures=%d errors=%d skipped=%d; want 13, 5, 1, 1", s.Tests, s.Failures, s.Errors, s.Skipped)
+	}
+	passing := map[string]bool{}
+	for _, su := range s.Suites {
+		for _, c := range su.Cases {
+			if c.Failure == nil && c.Error == nil && c.Skipped == nil {
+				passing[su.Name+" "+c.Name] = true
+			}
+		}
+	}
+	want := []string{
+		"iam/admin-policy arn:aws:iam::123456789012:role/reader",
+		"k8s/image-tag-latest shop/Deployment/web",
+		"k8s/privileged-container prod:shop/Deployment/api",
+		"k8s/privileged-container urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web",
+		"k8s/writable-root-fs prod:shop/Deployment/api",
+		"k8s/writable-root-fs urn:pulumi:prod::shop::kubernetes:apps/v1:Deployment::web",
+	}
+	for _, w := range want {
+		if !passing[w] {
+			t.Errorf("no passing case %q", w)
+		}
+	}
+	if len(passing) != len(want) {
+		t.Errorf("%d passing cases, want %d: %v", len(passing), len(want), passing)
+	}
+}
+
+// A clean scan lists what it checked; a rule that declares nothing is one
+// passing case; framework controls are cases (pass, fail, skipped with the
+// reason).
+func TestJUnitCleanScanAndControls(t *testing.T) {
+	rep := &finding.Report{
+		Rules: []finding.Rule{{ID: "k8s/run-as-root"}, {ID: "custom/thing"}, {ID: "aws/public-s3-bucket"}},
+		Evaluated: map[string][]string{
+			"k8s/run-as-root": {"a/Deployment/x", "a/Deployment/y"},
+			// Declared, nothing to judge: no suite.
+			"aws/public-s3-bucket": {},
+		},
+		Compliance: []finding.FrameworkResult{{ID: "pss-baseline", Title: "PSS", Version: "v1.37", Controls: []finding.ControlResult{
+			{ID: "1", Title: "ok", Status: finding.ControlPass},
+			{ID: "2", Title: "bad", Status: finding.ControlFail, Findings: 2, Rules: []string{"k8s/x"}},
+			{ID: "3", Title: "not ours", Status: finding.ControlNotCovered},
+			{ID: "4", Title: "half", Status: finding.ControlPartial, Note: "only the image"},
+		}}},
+	}
+	var buf bytes.Buffer
+	if err := JUnit(&buf, rep, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	// 4 failing rule×resource cases + 1 skipped (suppressed) + 1 input error.
-	if s.Tests != 7 || s.Failures != 5 || s.Errors != 1 {
-		t.Errorf("tests=%d failures=%d errors=%d", s.Tests, s.Failures, s.Errors)
+	s := parseJUnit(t, buf.Bytes())
+	// 2 workloads + 1 "all resources" + 4 controls; one failed control; two skipped.
+	if s.Tests != 7 || s.Failures != 1 || s.Errors != 0 || s.Skipped != 2 {
+		t.Errorf("tests=%d failures=%d errors=%d skipped=%d; want 7, 1, 0, 2\n%s", s.Tests, s.Failures, s.Errors, s.Skipped, buf.String())
 	}
+	var skipped []string
+	for _, su := range s.Suites {
+		if su.Name == "aws/public-s3-bucket" {
+			t.Error("a rule with nothing to judge has a suite")
+		}
+		for _, c := range su.Cases {
+			if c.Skipped != nil {
+				skipped = append(skipped, c.Name+": "+c.Skipped.Message)
+			}
+		}
+	}
+	if strings.Join(skipped, "|") != "3: not ours: not covered by kscan|4: half: partial: only the image" {
+		t.Errorf("skipped controls: %q", skipped)
+	}
+}
+
+// parseJUnit checks that doc is well-formed XML whose counts agree at every
+// level with the test cases it holds.
+func parseJUnit(t *testing.T, doc []byte) junitSuites {
+	t.Helper()
+	var s junitSuites
+	if err := xml.Unmarshal(doc, &s); err != nil {
+		t.Fatalf("JUnit is not well-formed: %v", err)
+	}
+	var tests, failures, errs, skipped int
+	for _, su := range s.Suites {
+		var f, e, sk int
+		for _, c := range su.Cases {
+			n := 0
+			if c.Failure != nil {
+				f, n = f+1, n+1
+			}
+			if c.Error != nil {
+				e, n = e+1, n+1
+			}
+			if c.Skipped != nil {
+				sk, n = sk+1, n+1
+			}
+			if n > 1 {
+				t.Errorf("case %s/%s has %d outcomes", su.Name, c.Name, n)
+			}
+			if c.Classname != su.Name {
+				t.Errorf("case %s in suite %s has classname %s", c.Name, su.Name, c.Classname)
+			}
+		}
+		if su.Tests != len(su.Cases) || su.Failures != f || su.Errors != e || su.Skipped != sk {
+			t.Errorf("suite %s says tests=%d failures=%d errors=%d skipped=%d, holds %d, %d, %d, %d", su.Name, su.Tests, su.Failures, su.Errors, su.Skipped, len(su.Cases), f, e, sk)
+		}
+		tests, failures, errs, skipped = tests+len(su.Cases), failures+f, errs+e, skipped+sk
+	}
+	if s.Tests != tests || s.Failures != failures || s.Errors != errs || s.Skipped != skipped {
+		t.Errorf("testsuites says tests=%d failures=%d errors=%d skipped=%d, holds %d, %d, %d, %d", s.Tests, s.Failures, s.Errors, s.Skipped, tests, failures, errs, skipped)
+	}
+	return s
 }
 
 func TestTableColour(t *testing.T) {

@@ -126,6 +126,9 @@ func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules
 	for _, r := range rules {
 		rep.Rules = append(rep.Rules, r.Rule)
 	}
+	done = phase("evaluated")
+	rep.Evaluated, rep.Objects = evaluated(in, g, rules)
+	done()
 	for _, ie := range g.Errors() {
 		rep.Notifications = append(rep.Notifications, finding.Notification{
 			Level: string(ie.Level), Message: ie.Message, Location: policies.LocationOf(ie.Source), Resource: ie.Resource,
@@ -135,6 +138,21 @@ func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules
 		rep.Notifications = append(rep.Notifications, finding.Notification{Level: "error", Message: re.Error(), RuleID: re.RuleID})
 	}
 	return rep, nil
+}
+
+// evaluated lists the resources each rule judged, from the rules'
+// declarations (custom.applies_to) and the input's indexes: no rule runs
+// again. Resources with a finding of the rule count too (a finding outside
+// the declared set is still an evaluation). Objects describes every
+// Kubernetes resource of the graph for reports that name objects.
+func evaluated(in *policies.Input, g *graph.Graph, rules []policies.Rule) (map[string][]string, map[string]finding.ObjectRef) {
+	out := map[string][]string{}
+	for _, r := range rules {
+		if ids, ok := in.Targets(r); ok {
+			out[r.ID] = ids
+		}
+	}
+	return out, policies.ObjectRefs(g)
 }
 
 // phase reports how long a stage of the scan took on stderr when

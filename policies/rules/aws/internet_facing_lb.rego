@@ -9,6 +9,10 @@
 #   id: aws/internet-facing-lb
 #   severity: medium
 #   identity: resource
+#   applies_to:
+#     - "aws:lb/LoadBalancer"
+#     - "aws:alb/LoadBalancer"
+#     - "aws:elb/LoadBalancer"
 #   no_framework: "CIS AWS Foundations v3.0.0 has no control for internet-facing load balancers (5.x covers security groups and NACLs), and the NSA/CISA guidance covers Kubernetes Services, not cloud load balancers."
 #   remediation: |
 #     Set internal: true unless the load balancer is meant to be public; for

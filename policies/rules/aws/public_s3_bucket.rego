@@ -12,6 +12,9 @@
 #   id: aws/public-s3-bucket
 #   severity: high
 #   identity: resource + exposure kind (acl or policy)
+#   applies_to:
+#     - "aws:s3/Bucket"
+#     - "aws:s3/BucketV2"
 #   remediation: |
 #     Remove the public ACL or the Principal "*" statement, and add an
 #     aws.s3.BucketPublicAccessBlock with all four settings true. Serve public

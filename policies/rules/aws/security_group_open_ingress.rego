@@ -11,6 +11,10 @@
 #   id: aws/security-group-open-ingress
 #   severity: high
 #   identity: resource + ingress rule index and CIDR
+#   applies_to:
+#     - "aws:ec2/SecurityGroup"
+#     - "aws:ec2/SecurityGroupRule"
+#     - "aws:vpc/SecurityGroupIngressRule"
 #   remediation: |
 #     Restrict the CIDR to known networks, or put the service behind a load
 #     balancer that alone listens on 80/443.

@@ -10,6 +10,10 @@
 #   id: iam/admin-policy
 #   severity: critical
 #   identity: resource
+#   applies_to:
+#     - "aws:iam/User"
+#     - "aws:iam/Group"
+#     - "aws:iam/Role"
 #   scope: stack
 #   remediation: |
 #     Replace AdministratorAccess and "Action": "*" policies with policies that

@@ -10,6 +10,8 @@
 #   id: iam/irsa-trust-unscoped
 #   severity: high
 #   identity: resource + trust statement and principal
+#   applies_to:
+#     - "aws:iam/Role"
 #   no_framework: "CIS AWS Foundations v3.0.0 has no control for OIDC (IRSA) trust conditions; the NSA/CISA guidance does not cover cloud IAM."
 #   scope: resource
 #   remediation: |

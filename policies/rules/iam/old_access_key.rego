@@ -10,6 +10,8 @@
 #   id: iam/old-access-key
 #   severity: low
 #   identity: resource + access key slot
+#   applies_to:
+#     - "aws:iam/User"
 #   scope: resource
 #   remediation: |
 #     Rotate the key (create a new one, switch its users, deactivate and

@@ -17,6 +17,10 @@
 #   id: iam/privilege-escalation
 #   severity: high
 #   identity: resource
+#   applies_to:
+#     - "aws:iam/User"
+#     - "aws:iam/Group"
+#     - "aws:iam/Role"
 #   no_framework: "CIS AWS Foundations v3.0.0 has no control for IAM privilege-escalation paths (1.16 covers only '*:*' policies), and the NSA/CISA guidance does not cover cloud IAM."
 #   scope: stack
 #   remediation: |

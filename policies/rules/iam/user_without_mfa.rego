@@ -9,6 +9,8 @@
 #   id: iam/user-without-mfa
 #   severity: medium
 #   identity: resource
+#   applies_to:
+#     - "aws:iam/User"
 #   scope: resource
 #   remediation: |
 #     Enable MFA for the user (a virtual or hardware device), or remove the

@@ -10,6 +10,8 @@
 #   id: iam/wildcard-trust
 #   severity: critical
 #   identity: resource + trust statement
+#   applies_to:
+#     - "aws:iam/Role"
 #   no_framework: "CIS AWS Foundations v3.0.0 has no control for role trust policies, and the NSA/CISA guidance does not cover cloud IAM."
 #   scope: resource
 #   remediation: |

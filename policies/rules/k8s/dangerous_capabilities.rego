@@ -13,6 +13,8 @@
 #   id: k8s/dangerous-capabilities
 #   severity: high
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Drop ALL capabilities and add back only the narrow ones the process
 #     needs (for example NET_BIND_SERVICE).

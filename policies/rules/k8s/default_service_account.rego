@@ -8,6 +8,8 @@
 #   id: k8s/default-service-account
 #   severity: low
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Create a ServiceAccount per application, set spec.serviceAccountName, and
 #     grant RBAC to that account only.

@@ -12,6 +12,8 @@
 #   id: k8s/host-namespace
 #   severity: high
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false).
 #   frameworks:
 #     cis: ["5.2.3", "5.2.4", "5.2.5"]

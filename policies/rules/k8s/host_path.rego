@@ -11,6 +11,8 @@
 #   id: k8s/host-path
 #   severity: high
 #   identity: resource + "hostPath" (one finding per workload)
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Use emptyDir, a PersistentVolumeClaim, a ConfigMap/Secret or a CSI driver
 #     instead. If a node agent really needs host files, mount the narrowest

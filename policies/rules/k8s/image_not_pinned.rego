@@ -9,6 +9,8 @@
 #   id: k8s/image-not-pinned
 #   severity: medium
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Reference the image by digest, keeping the tag for readability:
 #     image: nginx:1.27.3@sha256:<digest>. Let a bot (Renovate, Dependabot) update digests.

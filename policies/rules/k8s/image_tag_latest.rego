@@ -8,6 +8,8 @@
 #   id: k8s/image-tag-latest
 #   severity: high
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: Pin the image to a version tag and, better, to a digest (image@sha256:…).
 #   frameworks:
 #     nsa: ["Container images: use trusted, immutable images"]

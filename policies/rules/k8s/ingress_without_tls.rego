@@ -8,6 +8,8 @@
 #   id: k8s/ingress-without-tls
 #   severity: medium
 #   identity: resource
+#   applies_to:
+#     - "k8s:networking.k8s.io/Ingress"
 #   remediation: |
 #     Add spec.tls with the hosts and a certificate Secret (cert-manager can
 #     issue and renew it), and redirect HTTP to HTTPS.

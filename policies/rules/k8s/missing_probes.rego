@@ -9,6 +9,8 @@
 #   id: k8s/missing-probes
 #   severity: low
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   no_framework: "Probes are a reliability practice: no CIS Kubernetes, NSA/CISA or Pod Security control asks for them."
 #   remediation: Add a readinessProbe (httpGet, tcpSocket, grpc or exec) to every container of the workload.
 #   frameworks: {}

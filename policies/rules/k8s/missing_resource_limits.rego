@@ -9,6 +9,8 @@
 #   id: k8s/missing-resource-limits
 #   severity: low
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Set resources.limits.memory on every container (and a LimitRange with a
 #     default for the namespace).

@@ -9,6 +9,8 @@
 #   id: k8s/missing-resource-requests
 #   severity: low
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: Set resources.requests.cpu and resources.requests.memory on every container.
 #   frameworks:
 #     nsa: ["Network separation and hardening: Resource policies"]

@@ -8,6 +8,8 @@
 #   id: k8s/namespace-without-networkpolicy
 #   severity: medium
 #   identity: resource
+#   applies_to:
+#     - "k8s:core/Namespace"
 #   scope: stack
 #   remediation: |
 #     Add a default-deny NetworkPolicy to the namespace (podSelector: {},

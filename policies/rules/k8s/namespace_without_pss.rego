@@ -8,6 +8,8 @@
 # custom:
 #   id: k8s/namespace-without-pss
 #   identity: resource
+#   applies_to:
+#     - "k8s:core/Namespace"
 #   severity: low
 #   remediation: |
 #     Label the namespace with the strictest level its workloads meet, for

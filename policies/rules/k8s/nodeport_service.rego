@@ -9,6 +9,8 @@
 #   id: k8s/nodeport-service
 #   severity: low
 #   identity: resource
+#   applies_to:
+#     - "k8s:core/Service"
 #   remediation: |
 #     Use a ClusterIP Service behind an Ingress or an internal LoadBalancer;
 #     if NodePort is required, restrict access to node ports with firewall

@@ -13,6 +13,8 @@
 #   id: k8s/privilege-escalation
 #   severity: medium
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   remediation: Set securityContext.allowPrivilegeEscalation to false on every container.
 #   frameworks:
 #     cis: ["5.2.6"]

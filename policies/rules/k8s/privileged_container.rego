@@ -15,6 +15,8 @@
 #   id: k8s/privileged-container
 #   severity: critical
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Remove securityContext.privileged: true. Grant only the capabilities the
 #     process needs (securityContext.capabilities.add) or use a device plugin.

@@ -10,6 +10,8 @@
 # custom:
 #   id: k8s/pss-apparmor
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Remove appArmorProfile type Unconfined (and

@@ -11,6 +11,8 @@
 # custom:
 #   id: k8s/pss-capabilities
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Add only the capabilities of the default set, or none; drop ALL and add

@@ -8,6 +8,8 @@
 # custom:
 #   id: k8s/pss-capabilities-restricted
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: low
 #   remediation: |
 #     Set securityContext.capabilities.drop: [ALL] on every container; add

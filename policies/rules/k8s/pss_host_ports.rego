@@ -9,6 +9,8 @@
 # custom:
 #   id: k8s/pss-host-ports
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Remove hostPort from the container ports; expose the pod through a

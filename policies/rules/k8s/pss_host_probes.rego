@@ -9,6 +9,8 @@
 # custom:
 #   id: k8s/pss-host-probes
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Remove host from httpGet and tcpSocket probes and lifecycle handlers;

@@ -8,6 +8,8 @@
 # custom:
 #   id: k8s/pss-host-process
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: high
 #   remediation: |
 #     Remove securityContext.windowsOptions.hostProcess: true from the pod and

@@ -10,6 +10,8 @@
 # custom:
 #   id: k8s/pss-proc-mount
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: high
 #   remediation: |
 #     Remove securityContext.procMount: Unmasked (or run the pod with

@@ -8,6 +8,8 @@
 # custom:
 #   id: k8s/pss-proc-mount-restricted
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: low
 #   remediation: |
 #     Remove securityContext.procMount: Unmasked.

@@ -8,6 +8,8 @@
 # custom:
 #   id: k8s/pss-run-as-non-root
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: low
 #   remediation: |
 #     Set securityContext.runAsNonRoot: true on the pod and give the image a

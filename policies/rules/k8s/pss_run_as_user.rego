@@ -8,6 +8,8 @@
 # custom:
 #   id: k8s/pss-run-as-user
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Set runAsUser to a non-zero UID, or leave it unset and set runAsNonRoot:

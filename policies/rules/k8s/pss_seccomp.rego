@@ -9,6 +9,8 @@
 # custom:
 #   id: k8s/pss-seccomp
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Remove seccompProfile type Unconfined; set RuntimeDefault on the pod.

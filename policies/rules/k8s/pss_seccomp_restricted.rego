@@ -8,6 +8,8 @@
 # custom:
 #   id: k8s/pss-seccomp-restricted
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: low
 #   remediation: |
 #     Set securityContext.seccompProfile.type: RuntimeDefault on the pod.

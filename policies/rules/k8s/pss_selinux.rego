@@ -9,6 +9,8 @@
 # custom:
 #   id: k8s/pss-selinux
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Remove seLinuxOptions.user and seLinuxOptions.role, and use an allowed

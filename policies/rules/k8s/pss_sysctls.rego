@@ -11,6 +11,8 @@
 # custom:
 #   id: k8s/pss-sysctls
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: medium
 #   remediation: |
 #     Remove the sysctl from securityContext.sysctls or set it on the node

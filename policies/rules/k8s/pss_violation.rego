@@ -11,6 +11,8 @@
 # custom:
 #   id: k8s/pss-violation
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: high
 #   remediation: |
 #     Change the workload to meet the namespace's level (the message names

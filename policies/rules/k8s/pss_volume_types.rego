@@ -9,6 +9,8 @@
 # custom:
 #   id: k8s/pss-volume-types
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   severity: low
 #   remediation: |
 #     Use a PersistentVolumeClaim (or a CSI volume) instead of the in-tree

@@ -11,6 +11,8 @@
 #   id: k8s/run-as-root
 #   severity: medium
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Set securityContext.runAsNonRoot: true (pod or container level) and a
 #     non-zero runAsUser, and build the image with a non-root USER.

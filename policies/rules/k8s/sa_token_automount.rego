@@ -13,6 +13,8 @@
 #   id: k8s/sa-token-automount
 #   severity: low
 #   identity: resource
+#   applies_to:
+#     - "workloads"
 #   scope: stack
 #   remediation: |
 #     Set automountServiceAccountToken: false on the pod spec (or on the

@@ -14,6 +14,8 @@
 #   id: k8s/seccomp-unconfined
 #   severity: low
 #   identity: resource + container (pod for the pod-level profile)
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod
 #     (or Localhost with a reviewed profile), and remove any Unconfined profile.

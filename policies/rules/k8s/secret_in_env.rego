@@ -15,6 +15,8 @@
 #   id: k8s/secret-in-env
 #   severity: high
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Move the value to a Secret (or an external secret store) and reference
 #     it with env[].valueFrom.secretKeyRef, or mount it as a file; then

@@ -9,6 +9,8 @@
 #   id: k8s/writable-root-fs
 #   severity: low
 #   identity: resource + container
+#   applies_to:
+#     - "workloads"
 #   remediation: |
 #     Set securityContext.readOnlyRootFilesystem: true and mount emptyDir
 #     volumes on the directories the application writes (/tmp, caches).

@@ -11,6 +11,8 @@
 #   id: pulumi/plaintext-secret
 #   severity: high
 #   identity: resource + property path
+#   applies_to:
+#     - "attr:pulumi"
 #   remediation: |
 #     Wrap the value in pulumi.secret() (or read it with config.requireSecret),
 #     or list the output in additionalSecretOutputs, then run pulumi up so the

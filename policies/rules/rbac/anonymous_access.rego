@@ -8,6 +8,9 @@
 #   id: rbac/anonymous-access
 #   severity: critical
 #   identity: resource + subject
+#   applies_to:
+#     - "k8s:rbac.authorization.k8s.io/RoleBinding -builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRoleBinding -builtin"
 #   remediation: |
 #     Delete the binding or remove the anonymous subject; run the API server
 #     with --anonymous-auth=false where the health endpoints allow it.

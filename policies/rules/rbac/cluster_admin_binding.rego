@@ -12,6 +12,9 @@
 #   id: rbac/cluster-admin-binding
 #   severity: high
 #   identity: resource + subject
+#   applies_to:
+#     - "k8s:rbac.authorization.k8s.io/RoleBinding -builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRoleBinding -builtin"
 #   remediation: |
 #     Bind a role with only the permissions the subject needs (admin or edit
 #     in a namespace, or a custom role); keep cluster-admin for break-glass

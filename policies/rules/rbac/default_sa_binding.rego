@@ -8,6 +8,9 @@
 #   id: rbac/default-sa-binding
 #   severity: medium
 #   identity: resource + subject
+#   applies_to:
+#     - "k8s:rbac.authorization.k8s.io/RoleBinding -builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRoleBinding -builtin"
 #   remediation: |
 #     Create a dedicated ServiceAccount for the workload that needs the
 #     permissions, bind the role to it, and set serviceAccountName in its pods.

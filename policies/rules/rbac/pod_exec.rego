@@ -8,6 +8,11 @@
 #   id: rbac/pod-exec
 #   severity: medium
 #   identity: resource (for a built-in role, the binding and the role)
+#   applies_to:
+#     - "k8s:rbac.authorization.k8s.io/Role -builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRole -builtin"
+#     - "k8s:rbac.authorization.k8s.io/RoleBinding -builtin grants:builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRoleBinding -builtin grants:builtin"
 #   scope: stack
 #   remediation: |
 #     Remove create on pods/exec and pods/attach; grant it only for debugging,

@@ -10,6 +10,11 @@
 #   id: rbac/privilege-escalation
 #   severity: high
 #   identity: resource (for a built-in role, the binding and the role)
+#   applies_to:
+#     - "k8s:rbac.authorization.k8s.io/Role -builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRole -builtin"
+#     - "k8s:rbac.authorization.k8s.io/RoleBinding -builtin grants:builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRoleBinding -builtin grants:builtin"
 #   scope: stack
 #   remediation: |
 #     Remove these permissions from the role; if an operator really needs to

@@ -9,6 +9,11 @@
 #   id: rbac/secrets-read
 #   severity: high
 #   identity: resource (for a built-in role, the binding and the role)
+#   applies_to:
+#     - "k8s:rbac.authorization.k8s.io/Role -builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRole -builtin"
+#     - "k8s:rbac.authorization.k8s.io/RoleBinding -builtin grants:builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRoleBinding -builtin grants:builtin"
 #   scope: stack
 #   remediation: |
 #     Remove get/list/watch on secrets from the role, or narrow it with

@@ -11,6 +11,9 @@
 #   id: rbac/wildcard-rule
 #   severity: medium
 #   identity: resource + rule index
+#   applies_to:
+#     - "k8s:rbac.authorization.k8s.io/Role -builtin"
+#     - "k8s:rbac.authorization.k8s.io/ClusterRole -builtin"
 #   remediation: List the verbs, resources and API groups the subject needs explicitly.
 #   frameworks:
 #     cis: ["5.1.3"]

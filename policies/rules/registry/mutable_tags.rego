@@ -9,6 +9,8 @@
 #   id: registry/mutable-tags
 #   severity: medium
 #   identity: resource
+#   applies_to:
+#     - "registry:Repository -derived"
 #   remediation: |
 #     Set imageTagMutability to IMMUTABLE (or IMMUTABLE_WITH_EXCLUSION for
 #     tags such as "latest" that are meant to move) and deploy by digest.

@@ -11,6 +11,8 @@
 #   id: registry/public-repository
 #   severity: high
 #   identity: resource + policy statement id
+#   applies_to:
+#     - "registry:Repository"
 #   remediation: |
 #     Name the accounts or organisation that may pull (Principal with account
 #     ARNs, or a Condition on aws:PrincipalOrgID / aws:SourceAccount) and

@@ -10,6 +10,8 @@
 #   id: registry/scan-on-push-disabled
 #   severity: low
 #   identity: resource
+#   applies_to:
+#     - "registry:Repository -derived"
 #   remediation: |
 #     Set imageScanningConfiguration.scanOnPush to true (or enable enhanced
 #     scanning for the registry).
