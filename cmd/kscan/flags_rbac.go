@@ -53,7 +53,7 @@ func (r *rbacFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collecto
 		out = append(out, scan.CollectorFunc{N: "desired", F: func(ctx context.Context, g *graph.Graph) error {
 			ref := graph.New()
 			err := manifest.Collect(ctx, manifest.Options{
-				Paths: paths, DefaultNamespace: f.namespace, MaxFileSize: f.maxFileSize,
+				Paths: paths, DefaultNamespace: f.namespace, MaxFileSize: f.maxFileSize, SkipDirs: f.skipDirs, SkipFiles: f.skipFiles,
 				Handlers: contentHandlers(), DirHandlers: f.dirHandlers(paths),
 			}, ref)
 			// Problems reading the desired state make the scan incomplete

@@ -390,10 +390,14 @@ func TestPreCommitHook(t *testing.T) {
 		t.Fatal("no hooks")
 	}
 	bin := kscanBinary(t)
+	languages := map[string]bool{}
 	for _, h := range hooks {
-		if h.ID == "" || h.Name == "" || h.Entry == "" || h.Language != "golang" {
-			t.Errorf("hook %+v lacks id, name, entry or language golang", h)
+		// system: kscan on PATH; docker_image: the release image. Never
+		// golang, which compiles every main package of this repository.
+		if h.ID == "" || h.Name == "" || h.Entry == "" || (h.Language != "system" && h.Language != "docker_image") {
+			t.Errorf("hook %+v lacks id, name, entry or language system/docker_image", h)
 		}
+		languages[h.Language] = true
 		re, err := regexp.Compile(h.Files)
 		if err != nil {
 			t.Errorf("files: %v", err)
@@ -405,16 +409,27 @@ func TestPreCommitHook(t *testing.T) {
 			}
 		}
 		fields := strings.Fields(h.Entry)
+		if h.Language == "docker_image" {
+			// The image's entrypoint is kscan; the tag must be a release.
+			if !regexp.MustCompile(`^[a-z0-9.-]+/[a-z0-9/-]+/kscan:v\d+\.\d+\.\d+$`).MatchString(fields[0]) {
+				t.Errorf("docker_image entry %q does not name a released kscan image", h.Entry)
+			}
+			fields[0] = "kscan"
+		}
 		if fields[0] != "kscan" {
 			t.Fatalf("entry %q does not run kscan", h.Entry)
 		}
 		// pre-commit runs entry + args in the repository root.
+		dir := copyTree(t, ciRepo(t))
 		cmd := exec.Command(filepath.Join(bin, "kscan"), append(fields[1:], h.Args...)...)
-		cmd.Dir = copyTree(t, ciRepo(t))
+		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		ee, ok := err.(*exec.ExitError)
 		if !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "k8s/image-tag-latest") {
 			t.Errorf("hook on testdata/ci: %v\n%s", err, out)
 		}
+	}
+	if !languages["system"] || !languages["docker_image"] {
+		t.Errorf("hooks for system and docker_image wanted, have %v", languages)
 	}
 }

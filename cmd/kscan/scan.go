@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/kscan-io/kscan/collectors/manifest"
@@ -35,6 +36,8 @@ type scanFlags struct {
 	quiet       bool
 	noColor     bool
 	maxFileSize int64
+	skipDirs    []string
+	skipFiles   []string
 	timeout     time.Duration
 
 	// out holds the report flags (formats, files, table and SARIF options).
@@ -95,6 +98,7 @@ safe keys; what it changed is shown in the report (docs/security.md).`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only findings and the summary; no progress or warnings")
 	fl.BoolVar(&f.noColor, "no-color", false, "disable colour (also when NO_COLOR is set)")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes")
+	addSkipFlags(fl, f)
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole scan")
 	for _, s := range f.sources() {
 		s.addFlags(fl)
@@ -177,6 +181,8 @@ func manifestCollector(f *scanFlags, paths []string, stdin io.Reader) scan.Colle
 			Paths:            paths,
 			DefaultNamespace: f.namespace,
 			MaxFileSize:      f.maxFileSize,
+			SkipDirs:         f.skipDirs,
+			SkipFiles:        f.skipFiles,
 			Stdin:            stdin,
 			Handlers:         append(contentHandlers(), f.src.ci.ciContentHandlers(f)...),
 			DirHandlers:      f.dirHandlers(paths),
@@ -211,4 +217,11 @@ func useColor(w io.Writer, noColor bool) bool {
 	}
 	file, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+// addSkipFlags adds --skip-dirs/--skip-files: globs of what directory walks
+// leave out (test fixtures, vendored charts), as Trivy's flags of that name.
+func addSkipFlags(fl *pflag.FlagSet, f *scanFlags) {
+	fl.StringSliceVar(&f.skipDirs, "skip-dirs", nil, "directories to leave out of directory walks: globs on the name or path, * crossing slashes (e.g. testdata, 'charts/*/tests')")
+	fl.StringSliceVar(&f.skipFiles, "skip-files", nil, "files to leave out of directory walks: globs on the name or path (e.g. '*.values.yaml'); files named on the command line are always read")
 }

@@ -21,6 +21,7 @@ import (
 func addInputFlags(cmd *cobra.Command, f *scanFlags) {
 	fl := cmd.Flags()
 	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes")
+	addSkipFlags(fl, f)
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole command")
 	for _, s := range f.sources() {
 		s.addFlags(fl)

@@ -20,6 +20,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -81,6 +82,33 @@ type Options struct {
 	// BaseDir makes recorded file paths relative to it (default: the working
 	// directory), so reports are the same wherever the repository is checked out.
 	BaseDir string
+	// SkipDirs and SkipFiles are glob patterns (package glob: * crosses
+	// slashes) of directories and files the walk leaves out, matched against
+	// the base name, the path below the walked directory and the path as
+	// reported. Explicitly named files are never skipped.
+	SkipDirs, SkipFiles []string
+}
+
+// skipped reports whether p, found while walking root, matches a pattern.
+func skipped(patterns []string, root, p string, opts Options) bool {
+	if len(patterns) == 0 {
+		return false
+	}
+	below, err := filepath.Rel(root, p)
+	if err != nil {
+		below = p
+	}
+	names := []string{filepath.Base(p), filepath.ToSlash(below), rel(opts.BaseDir, p)}
+	for _, pat := range patterns {
+		pat = strings.TrimSuffix(filepath.ToSlash(pat), "/")
+		pat = strings.TrimPrefix(pat, "./")
+		for _, n := range names {
+			if glob.Match(pat, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Collect reads every input into g. Problems with one input are recorded in g
@@ -160,7 +188,7 @@ func walk(ctx context.Context, root string, opts Options, g *graph.Graph) ([]str
 			return nil
 		}
 		if d.IsDir() {
-			if p != root && strings.HasPrefix(d.Name(), ".") {
+			if p != root && (strings.HasPrefix(d.Name(), ".") || skipped(opts.SkipDirs, root, p, opts)) {
 				return fs.SkipDir
 			}
 			for _, h := range opts.DirHandlers {
@@ -171,6 +199,9 @@ func walk(ctx context.Context, root string, opts Options, g *graph.Graph) ([]str
 					return fs.SkipDir
 				}
 			}
+			return nil
+		}
+		if skipped(opts.SkipFiles, root, p, opts) {
 			return nil
 		}
 		switch strings.ToLower(filepath.Ext(p)) {
