@@ -791,3 +791,26 @@ func dedupe(fs []finding.Finding) []finding.Finding {
 	}
 	return out
 }
+
+// LibraryModules parses the built-in helper libraries (policies/lib, not
+// their tests) for other Rego engines that share them: kscan query compiles
+// its own modules against the same helpers rules use.
+func LibraryModules() (map[string]*ast.Module, error) {
+	out := map[string]*ast.Module{}
+	err := fs.WalkDir(builtinFS, "lib", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !isPolicyFile(p) {
+			return err
+		}
+		src, err := builtinFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		m, err := ast.ParseModuleWithOpts("policies/"+p, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		if err != nil {
+			return err
+		}
+		out["policies/"+p] = m
+		return nil
+	})
+	return out, err
+}

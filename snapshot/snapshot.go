@@ -79,7 +79,18 @@ func WriteWith(w io.Writer, g *graph.Graph, opts Options) error {
 }
 
 // redact returns n, or a copy without secret values.
-func redact(n *graph.Node) *graph.Node {
+func redact(n *graph.Node) *graph.Node { return Redact(n) }
+
+// lastApplied is where kubectl apply keeps the whole object as applied: for
+// a Secret, its data.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// Redact returns n, or for a Kubernetes Secret a copy whose data and
+// stringData keep their keys with empty values and whose kubectl
+// last-applied-configuration annotation (the applied object, data
+// included) is emptied. Everything that shows nodes (snapshots, kscan
+// query, kscan graph) goes through it.
+func Redact(n *graph.Node) *graph.Node {
 	if !graph.IsK8s(n) || n.Type != "k8s:core/Secret" {
 		return n
 	}
@@ -95,6 +106,23 @@ func redact(n *graph.Node) *graph.Node {
 				r[k] = ""
 			}
 			obj[field] = r
+		}
+	}
+	if meta, ok := obj["metadata"].(map[string]any); ok {
+		if ann, ok := meta["annotations"].(map[string]any); ok {
+			if _, has := ann[lastApplied]; has {
+				m := make(map[string]any, len(meta))
+				for k, v := range meta {
+					m[k] = v
+				}
+				a := make(map[string]any, len(ann))
+				for k, v := range ann {
+					a[k] = v
+				}
+				a[lastApplied] = ""
+				m["annotations"] = a
+				obj["metadata"] = m
+			}
 		}
 	}
 	c.Object = obj

@@ -149,3 +149,23 @@ func TestForCluster(t *testing.T) {
 		t.Errorf("want only prod's Deployment, got %d nodes", g.Len())
 	}
 }
+
+// kubectl apply keeps the applied Secret, data included, in an annotation:
+// it is emptied like the data, without changing the graph's node.
+func TestRedactLastApplied(t *testing.T) {
+	applied := `{"apiVersion":"v1","kind":"Secret","data":{"password":"c2VjcmV0"}}`
+	n := graph.NewK8sNode(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "db", "namespace": "shop",
+		"annotations": map[string]any{lastApplied: applied, "team": "shop"}},
+		"data": map[string]any{"password": "c2VjcmV0"}}, graph.Source{Kind: graph.SourceFile, File: "a.yaml"}, "")
+	r := Redact(n)
+	ann := r.Object["metadata"].(map[string]any)["annotations"].(map[string]any)
+	if ann[lastApplied] != "" || ann["team"] != "shop" {
+		t.Errorf("annotations after Redact: %v", ann)
+	}
+	if r.Object["data"].(map[string]any)["password"] != "" {
+		t.Error("data kept its value")
+	}
+	if n.Object["metadata"].(map[string]any)["annotations"].(map[string]any)[lastApplied] != applied {
+		t.Error("Redact changed the node it was given")
+	}
+}
