@@ -1,0 +1,81 @@
+# METADATA
+# title: ConfigMaps and Secrets nothing uses
+# description: |
+#   ConfigMaps and Secrets that no workload in the inputs mounts or reads
+#   (volumes, projected volumes, env and envFrom of every container,
+#   imagePullSecrets), no ServiceAccount lists, no Ingress or Gateway
+#   listener uses as its certificate. Secrets of types other tools own
+#   (service-account tokens, bootstrap tokens, Helm release records) are
+#   left out by type, not by name. Only the number of keys is shown, never
+#   a value. Controllers that read a ConfigMap by name through the API
+#   (leader election, operators) are not seen: check before deleting.
+# custom:
+#   name: orphaned-config
+#   columns: [object, keys, source]
+#   limits: objects read through the API by name (operators, leader election) look unused
+package kscan.queries.orphaned_config
+
+import data.kscan
+
+workload_types := {
+	"k8s:core/Pod", "k8s:apps/Deployment", "k8s:apps/StatefulSet", "k8s:apps/DaemonSet",
+	"k8s:apps/ReplicaSet", "k8s:core/ReplicationController", "k8s:batch/Job", "k8s:batch/CronJob",
+}
+
+owned_types := {"kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token", "helm.sh/release.v1"}
+
+# pod_spec(n): the pod spec of any workload node, owned ones included (a
+# live Pod's volumes are as real as its Deployment's).
+pod_spec(n) := n.object.spec if {
+	n.kind == "Pod"
+} else := n.object.spec.jobTemplate.spec.template.spec if {
+	n.kind == "CronJob"
+} else := n.object.spec.template.spec
+
+# used contains [namespace, kind, name] for every reference.
+used contains [n.namespace, kind, name] if {
+	some t in workload_types
+	some n in kscan.of_type(t)
+	spec := pod_spec(n)
+	some [kind, name] in spec_refs(spec)
+}
+
+spec_refs(spec) := (((({["ConfigMap", v.configMap.name] | some v in object.get(spec, "volumes", []); v.configMap.name} | {["Secret", v.secret.secretName] | some v in object.get(spec, "volumes", []); v.secret.secretName}) | {["ConfigMap", s.configMap.name] | some v in object.get(spec, "volumes", []); some s in object.get(v, ["projected", "sources"], []); s.configMap.name}) | {["Secret", s.secret.name] | some v in object.get(spec, "volumes", []); some s in object.get(v, ["projected", "sources"], []); s.secret.name}) | {["Secret", p.name] | some p in object.get(spec, "imagePullSecrets", []); p.name}) | {r | some list in ["initContainers", "containers", "ephemeralContainers"]; some c in object.get(spec, list, []); some r in container_refs(c)}
+
+container_refs(c) := (({["ConfigMap", e.valueFrom.configMapKeyRef.name] | some e in object.get(c, "env", []); e.valueFrom.configMapKeyRef.name} | {["Secret", e.valueFrom.secretKeyRef.name] | some e in object.get(c, "env", []); e.valueFrom.secretKeyRef.name}) | {["ConfigMap", e.configMapRef.name] | some e in object.get(c, "envFrom", []); e.configMapRef.name}) | {["Secret", e.secretRef.name] | some e in object.get(c, "envFrom", []); e.secretRef.name}
+
+used contains [sa.namespace, "Secret", s.name] if {
+	some sa in kscan.of_type("k8s:core/ServiceAccount")
+	some field in ["secrets", "imagePullSecrets"]
+	some s in object.get(sa.object, field, [])
+}
+
+used contains [ing.namespace, "Secret", t.secretName] if {
+	some ing in kscan.of_type("k8s:networking.k8s.io/Ingress")
+	some t in object.get(ing.object, ["spec", "tls"], [])
+}
+
+used contains [object.get(ref, "namespace", gw.namespace), "Secret", ref.name] if {
+	some gw in kscan.of_type("k8s:gateway.networking.k8s.io/Gateway")
+	some l in object.get(gw.object, ["spec", "listeners"], [])
+	some ref in object.get(l, ["tls", "certificateRefs"], [])
+	object.get(ref, "kind", "Secret") == "Secret"
+}
+
+result contains row if {
+	some t in ["k8s:core/ConfigMap", "k8s:core/Secret"]
+	some n in kscan.of_type(t)
+	n.source.kind != "derived"
+	not object.get(n.object, "type", "") in owned_types
+	not [n.namespace, n.kind, n.name] in used
+	row := {
+		"object": n.id,
+		"keys": (count(object.get(n.object, "data", {})) + count(object.get(n.object, "stringData", {}))) + count(object.get(n.object, "binaryData", {})),
+		"source": location(n.source),
+	}
+}
+
+location(s) := sprintf("%s:%d", [s.file, s.line]) if {
+	s.file
+	s.line
+} else := object.get(s, "file", object.get(s, "path", s.kind))

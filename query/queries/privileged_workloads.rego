@@ -1,0 +1,37 @@
+# METADATA
+# title: Privileged containers
+# description: |
+#   One row per container that runs privileged, adds a capability that
+#   amounts to root on the node (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE,
+#   BPF, ALL), or whose pod shares the node's network, PID or IPC namespace,
+#   with the reasons and the strictest Pod Security Standards level the
+#   workload meets (judged by Kubernetes' own checks, pss/).
+# custom:
+#   name: privileged-workloads
+#   columns: [workload, container, reasons, pss_level]
+package kscan.queries.privileged_workloads
+
+import data.kscan
+
+root_caps := {"SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "BPF", "ALL"}
+
+result contains row if {
+	some w in kscan.workloads
+	pod := pod_reasons(w)
+	some c in kscan.containers(w)
+	reasons := array.concat(pod, container_reasons(c))
+	count(reasons) > 0
+	row := {
+		"workload": w.id,
+		"container": c.name,
+		"reasons": reasons,
+		"pss_level": kscan.pss_level(w),
+	}
+}
+
+pod_reasons(w) := [sprintf("%s: true", [f]) | some f in ["hostNetwork", "hostPID", "hostIPC"]; object.get(w.pod_spec, f, false) == true]
+
+container_reasons(c) := array.concat(
+	[x | object.get(c, ["securityContext", "privileged"], false) == true; x := "privileged: true"],
+	[sprintf("capability %s", [cap]) | some cap in sort({upper(x) | some x in object.get(c, ["securityContext", "capabilities", "add"], [])}); trim_prefix(cap, "CAP_") in root_caps],
+)
