@@ -39,6 +39,8 @@ type scanFlags struct {
 	skipDirs    []string
 	skipFiles   []string
 	timeout     time.Duration
+	// queryTimeout bounds one query's evaluation (kscan query).
+	queryTimeout time.Duration
 
 	// out holds the report flags (formats, files, table and SARIF options).
 	out outputFlags
