@@ -62,8 +62,8 @@ its value become the rows. Answers are one row per container or object,
 never merged. Queries run in the rules' sandbox (no network builtins) and
 within --query-timeout. Secret values are redacted from the model.
 
-Exit codes: 0 answered, 2 an input could not be read (the answer is then
-about the rest), 1 never.`,
+Exit codes: 0 answered; 2 an input could not be read (the answer is then
+about the rest) or the query could not be run. See docs/query.md.`,
 		Example: queryExamples,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := applyConfig(cmd); err != nil {
