@@ -32,6 +32,9 @@ type Source struct {
 	Cluster string     `json:"cluster,omitempty"`
 	Path    string     `json:"path,omitempty"`
 	URN     string     `json:"urn,omitempty"`
+	// UID is a live object's metadata.uid (the object itself loses it in
+	// normalisation), for reports that reference objects (PolicyReports).
+	UID string `json:"uid,omitempty"`
 }
 
 // String renders the source the way people read it: file:line, cluster path

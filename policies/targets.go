@@ -196,9 +196,7 @@ func ObjectRefs(g *graph.Graph) map[string]finding.ObjectRef {
 			ns = ""
 		}
 		apiVersion, _ := n.Object["apiVersion"].(string)
-		meta, _ := n.Object["metadata"].(map[string]any)
-		uid, _ := meta["uid"].(string)
-		objs[n.ID] = finding.ObjectRef{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name, UID: uid, Location: LocationOf(n.Source)}
+		objs[n.ID] = finding.ObjectRef{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name, UID: n.Source.UID, Location: LocationOf(n.Source)}
 	}
 	return objs
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// Inputs are the paths given to the scan: SARIF points a result with
 	// no file of its own at the first of them.
 	Inputs []string
+	// MaxResults caps the results of one PolicyReport object
+	// (--report-max-results; 0: the package's default).
+	MaxResults int
 }
 
 // Writer renders one report.

@@ -105,6 +105,7 @@ func (o *outputFlags) write(stdout io.Writer, f *scanFlags, rep *finding.Report,
 		SARIFCategory:  o.sarifCategory,
 		WorkDir:        wd,
 		Inputs:         inputs,
+		MaxResults:     f.src.kube.reportMaxResults,
 	}
 	for _, t := range o.targets {
 		opts := base

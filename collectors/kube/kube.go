@@ -537,11 +537,14 @@ func (s *clusterScan) add(t target, objs []map[string]any) {
 		if _, ok := o["kind"].(string); !ok {
 			o["kind"] = t.kind
 		}
-		Normalize(o)
 		meta, _ := o["metadata"].(map[string]any)
+		uid, _ := meta["uid"].(string)
+		Normalize(o)
 		ns, _ := meta["namespace"].(string)
 		name, _ := meta["name"].(string)
-		n := graph.NewK8sNode(o, s.source(t.apiPath(ns, name)), "")
+		src := s.source(t.apiPath(ns, name))
+		src.UID = uid
+		n := graph.NewK8sNode(o, src, "")
 		if !t.namespaced && ns == "" {
 			// A cluster-scoped custom type: graph.NewK8sNode only knows the
 			// built-in cluster-scoped kinds; discovery tells us.

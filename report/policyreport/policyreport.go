@@ -24,6 +24,7 @@ import (
 
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/policies"
 )
 
 // Report APIs.
@@ -40,9 +41,11 @@ const (
 	LabelScope        = "kscan.io/scope"
 	AnnotationTotal   = "kscan.io/results-total"
 	AnnotationDropped = "kscan.io/results-dropped"
-	ReportName        = "kscan"
-	FieldManager      = "kscan"
-	Source            = "kscan"
+	// AnnotationPassDropped counts the pass results dropped by the cap.
+	AnnotationPassDropped = "kscan.io/pass-results-dropped"
+	ReportName            = "kscan"
+	FieldManager          = "kscan"
+	Source                = "kscan"
 	// DefaultMaxResults caps the results of one report object so that a
 	// huge namespace cannot produce an object etcd refuses (1.5 MiB).
 	DefaultMaxResults = 1000
@@ -77,7 +80,13 @@ type Options struct {
 	API string
 	// Cluster is the scanned cluster's name: only its objects are reported.
 	Cluster string
-	// MaxResults caps the results of one report object (0: DefaultMaxResults).
+	// Offline reports every Kubernetes object of the scan, from files,
+	// Pulumi state or clusters (kscan scan --format policyreport), instead
+	// of only those of Cluster, and stamps no timestamp (the same input
+	// gives the same bytes).
+	Offline bool
+	// MaxResults caps the fail and skip results of one report object, and
+	// separately its pass results (0: DefaultMaxResults).
 	MaxResults int
 	// Now stamps the results (default time.Now).
 	Now func() time.Time
@@ -94,14 +103,19 @@ type Built struct {
 	Kinds   Kinds
 	Objects []*unstructured.Unstructured
 	// Capped lists, per report object ("<ns>/kscan" or "kscan"), how many
-	// results were dropped by MaxResults.
-	Capped map[string]int
+	// fail and skip results were dropped by MaxResults; CappedPass how many
+	// pass results.
+	Capped, CappedPass map[string]int
 }
 
 type resultKey struct{ rule, resource string }
 
-// Build turns the findings on the cluster's objects into report objects,
-// sorted by namespace (the cluster-scoped report last).
+// Build turns the scan's results on Kubernetes objects into report
+// objects, sorted by namespace (the cluster-scoped report last): a fail
+// (or, when every finding is waived, skip) result per (rule, object) with
+// findings, and a pass result per (rule, object) the rule evaluated without
+// a finding (finding.Report.Evaluated). Objects are described by
+// rep.Objects, or read from g when the report has none.
 func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 	kinds, err := KindsOf(opts.API)
 	if err != nil {
@@ -115,15 +129,27 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 		now = opts.Now
 	}
 	ts := map[string]any{"seconds": now().Unix(), "nanos": int64(0)}
-
-	byID := map[string]*graph.Node{}
-	for _, n := range g.Nodes() {
-		if graph.IsK8s(n) && n.Source.Cluster == opts.Cluster &&
-			(n.Source.Kind == graph.SourceCluster || n.Source.Kind == graph.SourceDerived) {
-			if _, dup := byID[n.ID]; !dup {
-				byID[n.ID] = n
-			}
+	stamp := func(res map[string]any) map[string]any {
+		if !opts.Offline {
+			res["timestamp"] = ts
 		}
+		return res
+	}
+
+	objects := rep.Objects
+	if objects == nil && g != nil {
+		objects = policies.ObjectRefs(g)
+	}
+	inScope := func(id string) (finding.ObjectRef, bool) {
+		o, ok := objects[id]
+		if !ok || o.Kind == "" || o.Name == "" {
+			return o, false
+		}
+		if opts.Offline {
+			return o, true
+		}
+		return o, o.Location.Cluster == opts.Cluster &&
+			(o.Location.Kind == string(graph.SourceCluster) || o.Location.Kind == string(graph.SourceDerived))
 	}
 	rules := map[string]finding.Rule{}
 	for _, r := range rep.Rules {
@@ -133,29 +159,25 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 	// One result per (rule, resource): several findings of one rule on one
 	// object (one per container) become one result with every message.
 	type group struct {
-		node     *graph.Node
+		obj      finding.ObjectRef
 		findings []finding.Finding
 	}
 	groups := map[resultKey]*group{}
 	for _, f := range rep.Findings {
-		n, ok := byID[f.Resource]
-		if !ok || (f.Location.Kind != string(graph.SourceCluster) && f.Location.Kind != string(graph.SourceDerived)) {
+		o, ok := inScope(f.Resource)
+		if !ok {
 			continue
 		}
 		k := resultKey{f.RuleID, f.Resource}
 		if groups[k] == nil {
-			groups[k] = &group{node: n}
+			groups[k] = &group{obj: o}
 		}
 		groups[k].findings = append(groups[k].findings, f)
 	}
 	perNS := map[string][]map[string]any{}
+	passNS := map[string][]map[string]any{}
 	sevOf := map[string]int{}
 	for k, gr := range groups {
-		kind, ns, name := graph.K8sMeta(gr.node)
-		apiVersion, _ := gr.node.Object["apiVersion"].(string)
-		if graph.IsClusterScoped(kind) {
-			ns = ""
-		}
 		fs := gr.findings
 		sort.Slice(fs, func(i, j int) bool { return fs[i].Message < fs[j].Message })
 		first := fs[0]
@@ -194,11 +216,7 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 		for _, name := range fw {
 			props[name] = strings.Join(first.Frameworks[name], ",")
 		}
-		ref := map[string]any{"apiVersion": apiVersion, "kind": kind, "name": name}
-		if ns != "" {
-			ref["namespace"] = ns
-		}
-		res := map[string]any{
+		res := stamp(map[string]any{
 			"source":     Source,
 			"policy":     k.rule,
 			"rule":       k.rule,
@@ -206,18 +224,53 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 			"severity":   severity(first.Severity),
 			"result":     result,
 			"scored":     true,
-			"timestamp":  ts,
 			"message":    strings.Join(msgs, "; "),
-			"resources":  []any{ref},
+			"resources":  []any{objectRef(gr.obj)},
 			"properties": props,
-		}
+		})
+		ns := gr.obj.Namespace
 		perNS[ns] = append(perNS[ns], res)
 		sevOf[k.rule] = finding.SeverityRank(first.Severity)
 	}
+	// Pass results: what Policy Reporter's compliance views count. Kept
+	// short (no remediation): there are many.
+	for _, r := range rep.Rules {
+		passed, ok := rep.Passed(r.ID)
+		if !ok {
+			continue
+		}
+		if _, seen := sevOf[r.ID]; !seen {
+			sevOf[r.ID] = finding.SeverityRank(r.Severity)
+		}
+		for _, id := range passed {
+			o, ok := inScope(id)
+			if !ok {
+				continue
+			}
+			passNS[o.Namespace] = append(passNS[o.Namespace], stamp(map[string]any{
+				"source":    Source,
+				"policy":    r.ID,
+				"rule":      r.ID,
+				"category":  category(r.ID),
+				"severity":  severity(r.Severity),
+				"result":    "pass",
+				"scored":    true,
+				"message":   r.Title + ": passed",
+				"resources": []any{objectRef(o)},
+			}))
+		}
+	}
 
-	b := &Built{Kinds: kinds, Capped: map[string]int{}}
-	namespaces := make([]string, 0, len(perNS))
+	b := &Built{Kinds: kinds, Capped: map[string]int{}, CappedPass: map[string]int{}}
+	nsSet := map[string]bool{}
 	for ns := range perNS {
+		nsSet[ns] = true
+	}
+	for ns := range passNS {
+		nsSet[ns] = true
+	}
+	namespaces := make([]string, 0, len(nsSet))
+	for ns := range nsSet {
 		namespaces = append(namespaces, ns)
 	}
 	// Namespaced reports first, then the cluster report.
@@ -227,8 +280,7 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 		}
 		return namespaces[i] < namespaces[j]
 	})
-	for _, ns := range namespaces {
-		results := perNS[ns]
+	order := func(results []map[string]any) {
 		sort.Slice(results, func(i, j int) bool {
 			a, c := results[i], results[j]
 			if a["result"] != c["result"] {
@@ -243,16 +295,28 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 			}
 			return refString(a) < refString(c)
 		})
-		total := len(results)
+	}
+	for _, ns := range namespaces {
+		results, passes := perNS[ns], passNS[ns]
+		order(results)
+		order(passes)
+		total := len(results) + len(passes)
 		annotations := map[string]any{AnnotationTotal: strconv.Itoa(total)}
-		if total > opts.MaxResults {
+		// Failures and passes are capped separately, so that passes never
+		// push a failure out.
+		if len(results) > opts.MaxResults {
+			b.Capped[reportLabel(ns)] = len(results) - opts.MaxResults
+			annotations[AnnotationDropped] = strconv.Itoa(len(results) - opts.MaxResults)
 			results = results[:opts.MaxResults]
-			b.Capped[reportLabel(ns)] = total - opts.MaxResults
-			annotations[AnnotationDropped] = strconv.Itoa(total - opts.MaxResults)
+		}
+		if len(passes) > opts.MaxResults {
+			b.CappedPass[reportLabel(ns)] = len(passes) - opts.MaxResults
+			annotations[AnnotationPassDropped] = strconv.Itoa(len(passes) - opts.MaxResults)
+			passes = passes[:opts.MaxResults]
 		}
 		summary := map[string]any{"pass": int64(0), "fail": int64(0), "warn": int64(0), "error": int64(0), "skip": int64(0)}
-		items := make([]any, 0, len(results))
-		for _, r := range results {
+		items := make([]any, 0, len(results)+len(passes))
+		for _, r := range append(results, passes...) {
 			summary[r["result"].(string)] = summary[r["result"].(string)].(int64) + 1
 			items = append(items, r)
 		}
@@ -275,6 +339,23 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 		}})
 	}
 	return b, nil
+}
+
+// objectRef is a result's resource: an ObjectReference, with the uid when
+// the object came from a cluster.
+func objectRef(o finding.ObjectRef) map[string]any {
+	apiVersion := o.APIVersion
+	if apiVersion == "" {
+		apiVersion = "v1" // derived objects (an implied Namespace) are core objects
+	}
+	ref := map[string]any{"apiVersion": apiVersion, "kind": o.Kind, "name": o.Name}
+	if o.Namespace != "" {
+		ref["namespace"] = o.Namespace
+	}
+	if o.UID != "" {
+		ref["uid"] = o.UID
+	}
+	return ref
 }
 
 func refString(r map[string]any) string {

@@ -149,23 +149,50 @@ func scanAs(t *testing.T, cfg *rest.Config, opts policyreport.Options) *scan.Res
 	return res
 }
 
-// expected counts one result per (rule, resource) of the cluster's
-// findings, per namespace ("" for cluster-scoped).
-func expected(res *scan.Result) map[string]int {
+// counts are the results a report object should hold.
+type counts struct{ fail, pass int }
+
+// expected counts, per namespace ("" for cluster-scoped), one fail or skip
+// result per (rule, object) with findings and one pass result per (rule,
+// object) the rule evaluated (Report.Evaluated) without a finding.
+func expected(res *scan.Result) map[string]counts {
 	byID := map[string]*graph.Node{}
 	for _, n := range res.Graph.Nodes() {
 		byID[n.ID] = n
 	}
+	nsOf := func(id string) (string, bool) {
+		n := byID[id]
+		if n == nil || !graph.IsK8s(n) {
+			return "", false
+		}
+		kind, ns, _ := graph.K8sMeta(n)
+		if graph.IsClusterScoped(kind) {
+			ns = ""
+		}
+		return ns, true
+	}
 	seen := map[[2]string]bool{}
-	out := map[string]int{}
+	out := map[string]counts{}
 	for _, f := range res.Report.Findings {
-		n := byID[f.Resource]
-		if n == nil || !graph.IsK8s(n) || seen[[2]string{f.RuleID, f.Resource}] {
+		ns, ok := nsOf(f.Resource)
+		if !ok || seen[[2]string{f.RuleID, f.Resource}] {
 			continue
 		}
 		seen[[2]string{f.RuleID, f.Resource}] = true
-		_, ns, _ := graph.K8sMeta(n)
-		out[ns]++
+		c := out[ns]
+		c.fail++
+		out[ns] = c
+	}
+	for rule, ids := range res.Report.Evaluated {
+		for _, id := range ids {
+			ns, ok := nsOf(id)
+			if !ok || seen[[2]string{rule, id}] {
+				continue
+			}
+			c := out[ns]
+			c.pass++
+			out[ns] = c
+		}
 	}
 	return out
 }
@@ -203,7 +230,7 @@ func listReports(t *testing.T, cfg *rest.Config, k policyreport.Kinds) map[strin
 	return out
 }
 
-func checkReports(t *testing.T, got map[string]*unstructured.Unstructured, want map[string]int, k policyreport.Kinds) {
+func checkReports(t *testing.T, got map[string]*unstructured.Unstructured, want map[string]counts, k policyreport.Kinds) {
 	t.Helper()
 	var gotNS, wantNS []string
 	for ns := range got {
@@ -221,8 +248,19 @@ func checkReports(t *testing.T, got map[string]*unstructured.Unstructured, want 
 		results, _, _ := unstructured.NestedSlice(r.Object, "results")
 		fail, _, _ := unstructured.NestedInt64(r.Object, "summary", "fail")
 		skip, _, _ := unstructured.NestedInt64(r.Object, "summary", "skip")
-		if len(results) != want[ns] || int(fail+skip) != want[ns] {
-			t.Errorf("%s %q: %d results, summary fail %d skip %d; want %d", r.GetKind(), ns, len(results), fail, skip, want[ns])
+		pass, _, _ := unstructured.NestedInt64(r.Object, "summary", "pass")
+		w := want[ns]
+		if len(results) != w.fail+w.pass || int(fail+skip) != w.fail || int(pass) != w.pass {
+			t.Errorf("%s %q: %d results, summary fail %d skip %d pass %d; want %d fail or skip and %d pass", r.GetKind(), ns, len(results), fail, skip, pass, w.fail, w.pass)
+		}
+		var passes int
+		for _, it := range results {
+			if it.(map[string]any)["result"] == "pass" {
+				passes++
+			}
+		}
+		if passes != int(pass) {
+			t.Errorf("%s %q: %d pass results, summary says %d", r.GetKind(), ns, passes, pass)
 		}
 		if r.GetLabels()[policyreport.LabelManagedBy] != policyreport.ManagedBy {
 			t.Errorf("%s %q not labelled: %v", r.GetKind(), ns, r.GetLabels())
@@ -243,6 +281,10 @@ func checkReports(t *testing.T, got map[string]*unstructured.Unstructured, want 
 			ref := refs[0].(map[string]any)
 			if ref["namespace"] != nil && ref["namespace"] != ns || ref["apiVersion"] == "" || ref["kind"] == "" {
 				t.Errorf("bad resource ref %v in %q", ref, ns)
+			}
+			// Every object of a live scan has its uid.
+			if uid, _ := ref["uid"].(string); uid == "" {
+				t.Errorf("resource ref without uid: %v", ref)
 			}
 		}
 	}
@@ -311,7 +353,7 @@ func TestCronJobServiceAccountWritesReports(t *testing.T) {
 	}
 
 	want := expected(res)
-	if want["shop"] == 0 || want[""] == 0 {
+	if want["shop"].fail == 0 || want[""].fail == 0 || want["shop"].pass == 0 {
 		t.Fatalf("fixtures give no namespaced or no cluster findings: %v", want)
 	}
 	first := listReports(t, srv.Config, kinds)
@@ -363,7 +405,7 @@ func TestCronJobServiceAccountWritesReports(t *testing.T) {
 	must(t, cs.BatchV1().Jobs("batch").Delete(ctx, "migrate", bg))
 	res3 := scanAs(t, cfg, policyreport.Options{SnapshotNamespace: "kscan"})
 	want3 := expected(res3)
-	if _, ok := want3["batch"]; ok {
+	if want3["batch"].fail > 0 {
 		for _, f := range res3.Report.Findings {
 			if strings.HasPrefix(f.Resource, "batch/") {
 				t.Logf("%s %s", f.RuleID, f.Resource)
@@ -387,20 +429,30 @@ func TestOpenReportsAndCap(t *testing.T) {
 	res := scanAs(t, cfg, policyreport.Options{API: policyreport.APIOpenReports, MaxResults: 1})
 	want := expected(res)
 	got := listReports(t, srv.Config, kinds)
-	capped := map[string]int{}
-	for ns, n := range want {
-		if n > 1 {
-			capped[ns] = n - 1
-			want[ns] = 1
+	capped, cappedPass := map[string]int{}, map[string]int{}
+	for ns, c := range want {
+		if c.fail > 1 {
+			capped[ns] = c.fail - 1
+			c.fail = 1
 		}
+		if c.pass > 1 {
+			cappedPass[ns] = c.pass - 1
+			c.pass = 1
+		}
+		want[ns] = c
 	}
 	checkReports(t, got, want, kinds)
-	if len(capped) == 0 {
+	if len(capped) == 0 || len(cappedPass) == 0 {
 		t.Fatal("no report was capped: the test proves nothing")
 	}
 	for ns, dropped := range capped {
 		if a := got[ns].GetAnnotations()[policyreport.AnnotationDropped]; a != strconv.Itoa(dropped) {
 			t.Errorf("report %q: dropped annotation %q, want %d", ns, a, dropped)
+		}
+	}
+	for ns, dropped := range cappedPass {
+		if a := got[ns].GetAnnotations()[policyreport.AnnotationPassDropped]; a != strconv.Itoa(dropped) {
+			t.Errorf("report %q: pass-dropped annotation %q, want %d", ns, a, dropped)
 		}
 	}
 	warned := 0
@@ -409,8 +461,8 @@ func TestOpenReportsAndCap(t *testing.T) {
 			warned++
 		}
 	}
-	if warned != len(capped) {
-		t.Errorf("%d cap warnings, want %d", warned, len(capped))
+	if warned != len(capped)+len(cappedPass) {
+		t.Errorf("%d cap warnings, want %d", warned, len(capped)+len(cappedPass))
 	}
 }
 

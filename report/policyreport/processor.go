@@ -28,19 +28,7 @@ func (p *Processor) Process(ctx context.Context, g *graph.Graph, rep *finding.Re
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(b.Capped))
-	for n := range b.Capped {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	max := p.Options.MaxResults
-	if max <= 0 {
-		max = DefaultMaxResults
-	}
-	for _, n := range names {
-		rep.Notifications = append(rep.Notifications, finding.Notification{Level: "warning",
-			Message: fmt.Sprintf("report %s holds the first %d results by severity; %d more were dropped (--report-max-results; annotation %s)", n, max, b.Capped[n], AnnotationDropped)})
-	}
+	rep.Notifications = append(rep.Notifications, CapWarnings(b, p.Options.MaxResults)...)
 	if err := Write(ctx, p.Config, b); err != nil {
 		return err
 	}
@@ -64,4 +52,28 @@ func (p *Processor) Process(ctx context.Context, g *graph.Graph, rep *finding.Re
 		return err
 	}
 	return nil
+}
+
+// CapWarnings tells, per report object, how many fail and pass results the
+// cap dropped.
+func CapWarnings(b *Built, max int) []finding.Notification {
+	if max <= 0 {
+		max = DefaultMaxResults
+	}
+	var out []finding.Notification
+	for _, c := range []struct {
+		what, annotation string
+		n                map[string]int
+	}{{"fail and skip results by severity", AnnotationDropped, b.Capped}, {"pass results", AnnotationPassDropped, b.CappedPass}} {
+		names := make([]string, 0, len(c.n))
+		for n := range c.n {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			out = append(out, finding.Notification{Level: "warning",
+				Message: fmt.Sprintf("report %s holds the first %d %s; %d more were dropped (--report-max-results; annotation %s)", n, max, c.what, c.n[n], c.annotation)})
+		}
+	}
+	return out
 }
