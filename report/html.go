@@ -34,13 +34,17 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 // htmlFinding is one finding as the page shows it.
 type htmlFinding struct {
 	finding.Finding
-	Namespace, Source, Location, Search string
-	Diagram                             string // SVG, "" without a path
+	Namespace, Source, Location string
+	Diagram                     string // SVG, "" without a path
+	// Grouped findings sit under their resource's heading, which names
+	// the resource and location, in a section of their severity: they do
+	// not repeat them (a 10,000-finding page stays under 5 MB).
+	Grouped bool
 }
 
 type htmlResource struct {
-	Resource, Type, Location string
-	Findings                 []htmlFinding
+	Resource, Type, Location, Source, Namespace string
+	Findings                                    []htmlFinding
 }
 
 type htmlSeverity struct {
@@ -122,8 +126,9 @@ func HTML(w io.Writer, r *finding.Report, _ Options) error {
 		if !ok {
 			i = len(s.Resources)
 			resIndex[f.Severity][f.Resource] = i
-			s.Resources = append(s.Resources, htmlResource{Resource: f.Resource, Type: f.ResourceType, Location: hf.Location})
+			s.Resources = append(s.Resources, htmlResource{Resource: f.Resource, Type: f.ResourceType, Location: hf.Location, Source: hf.Source, Namespace: hf.Namespace})
 		}
+		hf.Grouped = true
 		s.Resources[i].Findings = append(s.Resources[i].Findings, hf)
 	}
 	for _, sev := range severities {
@@ -171,7 +176,6 @@ func sortedSet(m map[string]bool) []string {
 
 func toHTMLFinding(f finding.Finding) htmlFinding {
 	hf := htmlFinding{Finding: f, Namespace: namespaceOf(f.Resource, f.ResourceType), Source: dash(f.Location.Kind), Location: f.Location.String()}
-	hf.Search = strings.ToLower(f.RuleID + " " + f.Resource + " " + f.Message)
 	switch {
 	case len(f.Path) > 1:
 		hf.Diagram = pathDiagram(f.Path)

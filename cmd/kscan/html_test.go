@@ -120,6 +120,15 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The first screen as PNG: the one docs/images keeps (small enough to
+	// commit; the full page is only written to the temp dir).
+	first, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "html-report.jpg"), full, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	shots := []string{out}
 	if d := os.Getenv("KSCAN_SCREENSHOT_DIR"); d != "" {
 		shots = append(shots, d)
@@ -128,7 +137,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(d, "html-report-path.png"), diagram, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(d, "html-report.jpg"), full, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(d, "html-report.png"), first, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,7 +156,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	}
 	set("f-severity", sev, "change")
 	shownSev := eval(visible)
-	nSev := eval(fmt.Sprintf(`document.querySelectorAll('#findings .severity article.finding[data-sev=%q]').length`, sev))
+	nSev := eval(fmt.Sprintf(`document.querySelectorAll('#findings section.severity[data-sev-group=%q] article.finding').length`, sev))
 	set("f-severity", "", "change")
 	set("f-search", "serviceaccount", "input")
 	shownSearch := eval(visible)
@@ -196,4 +205,49 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	if len(consoleErrors) > 0 {
 		t.Errorf("console errors: %v", consoleErrors)
 	}
+}
+
+// TestHTMLReportRenderTime measures a large report in headless Chromium:
+// KSCAN_HTML_BENCH names the page (e.g. a scan of hack/synth -n 29400,
+// about 10,000 findings); without it the test does not run. It logs the
+// size, the time to the load event and the time the filters take, for
+// docs/benchmarks.md.
+func TestHTMLReportRenderTime(t *testing.T) {
+	page := os.Getenv("KSCAN_HTML_BENCH")
+	if page == "" {
+		t.Skip("set KSCAN_HTML_BENCH to a report to measure")
+	}
+	exe := chromium(t)
+	fi, err := os.Stat(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 1000))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.CSS("#filters"))); err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Since(start)
+	load, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`performance.getEntriesByType("navigation")[0].loadEventEnd`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#findings .severity article.finding").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => { const e = document.getElementById("f-search"); const t0 = performance.now(); e.value = "privileged"; e.dispatchEvent(new Event("input")); document.body.offsetHeight; return performance.now() - t0 })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %.1f MB, %d findings; load event %.0f ms, filters shown after %v, one search %.0f ms", page, float64(fi.Size())/1e6, rows, load, wall.Round(time.Millisecond), filter)
 }

@@ -12,6 +12,16 @@
   var rows = document.querySelectorAll("#findings .severity article.finding");
   var resources = document.querySelectorAll("#findings .resource");
   var groups = document.querySelectorAll("#findings section.severity");
+  // Search text of each row: its resource heading, its rule and its text.
+  // A row's severity is its section's, its namespace and source its
+  // resource's (the page says each once).
+  var texts = [], attrs = [];
+  for (var t = 0; t < rows.length; t++) {
+    var res = rows[t].parentNode, sec = res.parentNode;
+    var h = res.querySelector("h4");
+    texts.push(((h ? h.textContent : "") + " " + rows[t].getAttribute("data-rule") + " " + rows[t].textContent).toLowerCase());
+    attrs.push({sev: sec.getAttribute("data-sev-group"), ns: res.getAttribute("data-ns"), src: res.getAttribute("data-src")});
+  }
   function apply() {
     var want = {};
     for (var i = 0; i < selects.length; i++) { want[selects[i].getAttribute("data-filter")] = selects[i].value; }
@@ -19,11 +29,12 @@
     var n = 0;
     for (var j = 0; j < rows.length; j++) {
       var r = rows[j];
-      var ok = (!want.sev || r.getAttribute("data-sev") === want.sev) &&
+      var a = attrs[j];
+      var ok = (!want.sev || a.sev === want.sev) &&
         (!want.rule || r.getAttribute("data-rule") === want.rule) &&
-        (!want.ns || r.getAttribute("data-ns") === want.ns) &&
-        (!want.src || r.getAttribute("data-src") === want.src) &&
-        (!q || r.getAttribute("data-text").indexOf(q) >= 0);
+        (!want.ns || a.ns === want.ns) &&
+        (!want.src || a.src === want.src) &&
+        (!q || texts[j].indexOf(q) >= 0);
       r.hidden = !ok;
       if (ok) { n++; }
     }
