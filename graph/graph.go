@@ -276,3 +276,32 @@ func (g *Graph) Incomplete() bool {
 	}
 	return false
 }
+
+// Clone returns a copy that enrichers can change without touching g: the
+// nodes are new structs with their own Attrs maps (objects are shared and
+// must not be changed), edges, errors and cluster versions are copied.
+func (g *Graph) Clone() *Graph {
+	g.mu.Lock()
+	out := New()
+	for k, n := range g.nodes {
+		c := *n
+		if n.Attrs != nil {
+			c.Attrs = make(map[string]any, len(n.Attrs))
+			for a, v := range n.Attrs {
+				c.Attrs[a] = v
+			}
+		}
+		out.nodes[k] = &c
+	}
+	for e := range g.edges {
+		out.edges[e] = struct{}{}
+	}
+	out.errors = append(out.errors, g.errors...)
+	g.mu.Unlock()
+	g.versions.mu.Lock()
+	for c, v := range g.versions.m {
+		out.SetKubeVersion(c, v)
+	}
+	g.versions.mu.Unlock()
+	return out
+}

@@ -17,6 +17,7 @@ go vet ./...
 echo "== test components (cached in $KSCAN_TESTBIN)"
 bash hack/testbin.sh >/dev/null
 bash hack/report-tools.sh
+bash hack/graph-tools.sh
 
 echo "== go test"
 go test -count=1 -timeout 40m ./...

@@ -48,5 +48,6 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 incomplete scan
 	root.AddCommand(newSnapshotCmd())
 	root.AddCommand(newPolicyCmd())
 	root.AddCommand(newQueryCmd())
+	root.AddCommand(newGraphCmd())
 	return root
 }
