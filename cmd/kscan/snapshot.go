@@ -11,6 +11,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/scan"
 	"github.com/kscan-io/kscan/snapshot"
 )
@@ -68,6 +69,24 @@ func reportInputErrors(w io.Writer, g *graph.Graph, quiet bool) bool {
 	return g.Incomplete()
 }
 
+// linkForSnapshot adds to g the edges kscan derives (Service → workloads,
+// binding → role, workload → ServiceAccount…) between the nodes g already
+// has, so a snapshot can be followed with jq. They are derived on a clone:
+// the nodes derivation adds (subjects, built-in roles, image nodes) and the
+// attrs enrichers set stay out of the snapshot, which a later scan derives
+// again; edges to those nodes are left out with them.
+func linkForSnapshot(g *graph.Graph) {
+	linked := g.Clone()
+	policies.Prepare(linked)
+	for _, e := range linked.Edges() {
+		from, ok1 := g.Node(e.From)
+		to, ok2 := g.Node(e.To)
+		if ok1 && ok2 && from.Source.Kind != graph.SourceDerived && to.Source.Kind != graph.SourceDerived {
+			g.AddEdge(e.From, e.To, e.Type)
+		}
+	}
+}
+
 func newSnapshotCmd() *cobra.Command {
 	f := &scanFlags{}
 	var output string
@@ -96,6 +115,7 @@ never written.`,
 			if err != nil {
 				return err
 			}
+			linkForSnapshot(g)
 			var buf bytes.Buffer
 			if err := snapshot.WriteWith(&buf, g, snapshot.Options{ToolVersion: version}); err != nil {
 				return err

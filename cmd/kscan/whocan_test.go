@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,6 +154,12 @@ stringData: {password: hunter2}
 	}
 	if g.Len() != 5 {
 		t.Errorf("snapshot has %d nodes, want the 5 objects", g.Len())
+	}
+	// The edges between them are in the snapshot (jq can follow them);
+	// those to nodes kscan derives (subjects, built-in roles, namespaces
+	// no file declares) are not, with those nodes.
+	if got, want := fmt.Sprint(g.Edges()), "[{shop/RoleBinding/ops-exec shop/Role/exec grants}]"; got != want {
+		t.Errorf("snapshot edges %s, want %s", got, want)
 	}
 	if bytes.Contains(data, []byte("hunter2")) {
 		t.Error("secret in snapshot")
