@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin
 export KSCAN_TESTBIN ?= $(HOME)/.cache/kscan-testbin
 
-.PHONY: all build test unit lint demo bench bench-peers testbin clean image
+.PHONY: all build test unit lint demo bench bench-peers testbin clean image release
 
 all: build
 
@@ -44,6 +44,14 @@ bench-peers:
 
 testbin:
 	bash hack/testbin.sh
+
+# Release artefacts in dist/: kscan and the Pulumi analyzer plugin for
+# linux/darwin/windows x amd64/arm64, archives, CycloneDX SBOMs and
+# checksums.txt; reproducible (SOURCE_DATE_EPOCH defaults to the last commit).
+#   make release VERSION=v0.1.0 [PLATFORMS=linux/amd64,linux/arm64]
+release:
+	@case "$(VERSION)" in v[0-9]*.[0-9]*.[0-9]*) ;; *) echo "usage: make release VERSION=vX.Y.Z"; exit 2;; esac
+	$(GO) run ./hack/release --version $(VERSION) --out dist $(if $(PLATFORMS),--platforms $(PLATFORMS))
 
 # The container image, built and pushed without Docker (hack/image):
 #   make image REGISTRY=registry.example.com/team [IMAGE_TAG=v1] [BASE_IMAGE=gcr.io/distroless/static] [GOARCH=arm64]
