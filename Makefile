@@ -53,18 +53,25 @@ release:
 	@case "$(VERSION)" in v[0-9]*.[0-9]*.[0-9]*) ;; *) echo "usage: make release VERSION=vX.Y.Z"; exit 2;; esac
 	$(GO) run ./hack/release --version $(VERSION) --out dist $(if $(PLATFORMS),--platforms $(PLATFORMS))
 
-# The container image, built and pushed without Docker (hack/image):
-#   make image REGISTRY=registry.example.com/team [IMAGE_TAG=v1] [BASE_IMAGE=gcr.io/distroless/static] [GOARCH=arm64]
+# The container image, built and pushed without Docker (hack/image): a
+# multi-arch OCI index (linux/amd64 + linux/arm64 by default), non-root,
+# CA certificates, OCI labels; SBOM=dist/….cdx.json attaches an SBOM.
+#   make image REGISTRY=registry.example.com/team [IMAGE_TAG=v1] [BASE_IMAGE=gcr.io/distroless/static] [IMAGE_PLATFORMS=linux/arm64] [SBOM=…]
 # It prints REGISTRY/kscan@sha256:…, the reference to pin in deploy/.
-REGISTRY   ?=
-IMAGE_TAG  ?= $(VERSION)
-BASE_IMAGE ?=
-IMAGE_ARCH ?= $(shell $(GO) env GOARCH)
+REGISTRY        ?=
+IMAGE_TAG       ?= $(VERSION)
+BASE_IMAGE      ?=
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+SBOM            ?=
+comma := ,
 image:
 	@test -n "$(REGISTRY)" || { echo "usage: make image REGISTRY=registry.example.com/team"; exit 2; }
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/linux-$(IMAGE_ARCH)/kscan ./cmd/kscan
-	$(GO) run ./hack/image --binary $(BIN)/linux-$(IMAGE_ARCH)/kscan --platform linux/$(IMAGE_ARCH) \
-		--image $(REGISTRY)/kscan:$(IMAGE_TAG) --version $(VERSION) $(if $(BASE_IMAGE),--base $(BASE_IMAGE))
+	@for p in $(subst $(comma), ,$(IMAGE_PLATFORMS)); do \
+		echo "+ build kscan for $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/$${p%/*}-$${p#*/}/kscan ./cmd/kscan || exit 1; \
+	done
+	$(GO) run ./hack/image $(foreach p,$(subst $(comma), ,$(IMAGE_PLATFORMS)),--binary $(p)=$(BIN)/$(subst /,-,$(p))/kscan) \
+		--image $(REGISTRY)/kscan:$(IMAGE_TAG) --version $(VERSION) $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) $(if $(SBOM),--sbom $(SBOM))
 
 clean:
 	rm -rf $(BIN)

@@ -3,8 +3,14 @@
 // passwd entry for the non-root user) appended to a base image (scratch by
 // default), with the entrypoint and user set. The result is reproducible:
 // the same binary gives the same digest. Used by `make image REGISTRY=…`.
+// With several --binary PLATFORM=FILE it pushes one image per platform under
+// an OCI image index (multi-arch), and with --sbom the release's CycloneDX
+// SBOM is attached to the index as an OCI referrer (artifactType
+// application/vnd.cyclonedx+json).
 //
 //	go run ./hack/image --binary bin/linux/kscan --image REGISTRY/kscan:TAG [--base gcr.io/distroless/static]
+//	go run ./hack/image --binary linux/amd64=bin/linux-amd64/kscan --binary linux/arm64=bin/linux-arm64/kscan \
+//	    --image REGISTRY/kscan:TAG [--sbom dist/kscan_1.2.3_linux_amd64.cdx.json]
 package main
 
 import (
@@ -15,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +30,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -32,6 +41,9 @@ import (
 const uid = 65532
 
 type options struct {
+	// Binaries are PLATFORM=FILE pairs; more than one builds an index.
+	Binaries []string
+	SBOM     string // CycloneDX JSON attached as a referrer; "" = none
 	Binary   string // static linux binary
 	Image    string // where to push: REGISTRY/kscan:TAG
 	Base     string // base image; "" = scratch
@@ -43,7 +55,11 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.Binary, "binary", "", "static kscan binary built for the target platform")
+	flag.Func("binary", "static kscan binary built for --platform, or PLATFORM=FILE (repeat for a multi-arch index)", func(v string) error {
+		o.Binaries = append(o.Binaries, v)
+		return nil
+	})
+	flag.StringVar(&o.SBOM, "sbom", "", "CycloneDX SBOM to attach to the image as an OCI referrer")
 	flag.StringVar(&o.Image, "image", "", "image reference to push, e.g. registry.example.com/team/kscan:v1.2.3")
 	flag.StringVar(&o.Base, "base", "", "base image (default: scratch)")
 	flag.StringVar(&o.CACerts, "ca-certs", "/etc/ssl/certs/ca-certificates.crt", "CA bundle to include (empty: none)")
@@ -51,7 +67,10 @@ func main() {
 	flag.StringVar(&o.Version, "version", "dev", "version label")
 	flag.BoolVar(&o.Insecure, "insecure", false, "the registry speaks plain HTTP")
 	flag.Parse()
-	if o.Binary == "" || o.Image == "" {
+	if len(o.Binaries) == 1 && !strings.Contains(o.Binaries[0], "=") {
+		o.Binary, o.Binaries = o.Binaries[0], nil
+	}
+	if (o.Binary == "" && len(o.Binaries) == 0) || o.Image == "" {
 		fmt.Fprintln(os.Stderr, "usage: image --binary FILE --image REGISTRY/kscan:TAG [--base IMAGE]")
 		os.Exit(2)
 	}
@@ -76,18 +95,103 @@ func push(ctx context.Context, o options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("--image: %w", err)
 	}
-	img, err := build(ctx, o)
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	var pushed v1.Hash
+	var subject v1.Descriptor
+	if len(o.Binaries) > 0 {
+		idx, err := buildIndex(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		if err := remote.WriteIndex(tag, idx, ropts...); err != nil {
+			return "", fmt.Errorf("pushing %s: %w", tag, err)
+		}
+		if pushed, err = idx.Digest(); err != nil {
+			return "", err
+		}
+		d, err := partial.Descriptor(idx)
+		if err != nil {
+			return "", err
+		}
+		subject = *d
+	} else {
+		img, err := build(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		if err := remote.Write(tag, img, ropts...); err != nil {
+			return "", fmt.Errorf("pushing %s: %w", tag, err)
+		}
+		if pushed, err = img.Digest(); err != nil {
+			return "", err
+		}
+		d, err := partial.Descriptor(img)
+		if err != nil {
+			return "", err
+		}
+		subject = *d
+	}
+	if o.SBOM != "" {
+		if err := attachSBOM(tag, subject, o.SBOM, ropts); err != nil {
+			return "", err
+		}
+	}
+	return tag.Context().Digest(pushed.String()).String(), nil
+}
+
+// buildIndex builds one image per PLATFORM=FILE and an OCI index of them.
+func buildIndex(ctx context.Context, o options) (v1.ImageIndex, error) {
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	seen := map[string]bool{}
+	for _, pb := range o.Binaries {
+		platform, file, ok := strings.Cut(pb, "=")
+		if !ok || platform == "" || file == "" {
+			return nil, fmt.Errorf("--binary %q: want PLATFORM=FILE (e.g. linux/arm64=bin/linux-arm64/kscan)", pb)
+		}
+		if seen[platform] {
+			return nil, fmt.Errorf("--binary: platform %s given twice", platform)
+		}
+		seen[platform] = true
+		po := o
+		po.Binary, po.Platform = file, platform
+		img, err := build(ctx, po)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", platform, err)
+		}
+		osName, arch, _ := strings.Cut(platform, "/")
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			MediaType: types.OCIManifestSchema1, Platform: &v1.Platform{OS: osName, Architecture: arch},
+		}})
+	}
+	return idx, nil
+}
+
+// attachSBOM pushes the SBOM as an OCI artifact whose subject is the image
+// (or index), so `oras discover` / the referrers API find it by digest.
+func attachSBOM(tag name.Reference, subject v1.Descriptor, path string, ropts []remote.Option) error {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("--sbom: %w", err)
 	}
-	if err := remote.Write(tag, img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
-		return "", fmt.Errorf("pushing %s: %w", tag, err)
-	}
-	d, err := img.Digest()
+	const sbomType = "application/vnd.cyclonedx+json"
+	layer := static.NewLayer(data, sbomType)
+	art := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	// The referrers API reports the config media type as artifactType.
+	art = mutate.ConfigMediaType(art, types.MediaType(sbomType))
+	art, err = mutate.Append(art, mutate.Addendum{Layer: layer, Annotations: map[string]string{"org.opencontainers.image.title": filepath.Base(path)}})
 	if err != nil {
-		return "", err
+		return err
 	}
-	return tag.Context().Digest(d.String()).String(), nil
+	art = mutate.Annotations(art, map[string]string{"org.opencontainers.image.description": "CycloneDX SBOM of kscan"}).(v1.Image)
+	art = mutate.Subject(art, subject).(v1.Image)
+	ad, err := art.Digest()
+	if err != nil {
+		return err
+	}
+	if err := remote.Write(tag.Context().Digest(ad.String()), art, ropts...); err != nil {
+		return fmt.Errorf("pushing the SBOM: %w", err)
+	}
+	return nil
 }
 
 func build(ctx context.Context, o options) (v1.Image, error) {
