@@ -292,7 +292,7 @@ const (
 func svgText(s string) string { return template.HTMLEscapeString(s) }
 
 func drawBox(b *strings.Builder, x, y int, n diagramNode) {
-	fmt.Fprintf(b, `<g class="node"><rect x="%d" y="%d" width="%d" height="%d" rx="8"/>`, x, y, boxW, boxH)
+	fmt.Fprintf(b, `<g class="node"><rect x="%d" y="%d" width="%d" height="%d"/>`, x, y, boxW, boxH)
 	fmt.Fprintf(b, `<text x="%d" y="%d" class="k">%s</text>`, x+10, y+20, svgText(n.title))
 	fmt.Fprintf(b, `<text x="%d" y="%d" class="n">%s</text>`, x+10, y+38, svgText(n.sub))
 	fmt.Fprintf(b, `<text x="%d" y="%d" class="s">%s</text></g>`, x+10, y+55, svgText(n.source))

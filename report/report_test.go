@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -389,4 +390,33 @@ func TestUnknownFormat(t *testing.T) {
 	if err := Write(&bytes.Buffer{}, "yaml", sampleReport(), Options{}); err == nil || !strings.Contains(err.Error(), "sarif") {
 		t.Errorf("want an error listing the formats, got %v", err)
 	}
+}
+
+// A page of 10,000 findings (messages of 170 characters, every tenth with
+// a related resource drawn) stays under 5 MB and holds every finding.
+func TestHTMLSizeAt10000Findings(t *testing.T) {
+	rep := &finding.Report{ToolName: "kscan", Rules: []finding.Rule{{ID: "k8s/run-as-root", Title: "Runs as root", Severity: "medium"}}}
+	msg := strings.Repeat("m", 170)
+	for i := 0; i < 10000; i++ {
+		f := finding.Finding{RuleID: "k8s/run-as-root", Title: "Runs as root", Severity: "medium", Message: msg,
+			Resource: fmt.Sprintf("team-%04d/Deployment/app-%02d", i/10, i%10), ResourceType: "k8s:apps/Deployment",
+			Location: finding.Location{Kind: "file", File: fmt.Sprintf("synth/team-%04d.yaml", i/10), Line: 10 + i%10*50}}
+		if i%10 == 0 {
+			sa := fmt.Sprintf("team-%04d/ServiceAccount/app", i/10)
+			f.Related = []string{sa}
+			f.RelatedLocations = map[string]finding.Location{sa: {Kind: "file", File: f.Location.File, Line: 1}}
+		}
+		rep.Findings = append(rep.Findings, f)
+	}
+	var buf bytes.Buffer
+	if err := HTML(&buf, rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `<article class="finding"`); n != 10000 {
+		t.Errorf("%d findings on the page, want 10000", n)
+	}
+	if buf.Len() >= 5_000_000 {
+		t.Errorf("page is %d bytes, want under 5 MB", buf.Len())
+	}
+	t.Logf("%d bytes", buf.Len())
 }

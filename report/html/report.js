@@ -14,13 +14,15 @@
   var groups = document.querySelectorAll("#findings section.severity");
   // Search text of each row: its resource heading, its rule and its text.
   // A row's severity is its section's, its namespace and source its
-  // resource's (the page says each once).
+  // resource's (absent: cluster-scoped, and a file), its rule its link:
+  // the page says each once.
   var texts = [], attrs = [];
   for (var t = 0; t < rows.length; t++) {
     var res = rows[t].parentNode, sec = res.parentNode;
     var h = res.querySelector("h4");
-    texts.push(((h ? h.textContent : "") + " " + rows[t].getAttribute("data-rule") + " " + rows[t].textContent).toLowerCase());
-    attrs.push({sev: sec.getAttribute("data-sev-group"), ns: res.getAttribute("data-ns"), src: res.getAttribute("data-src")});
+    texts.push(((h ? h.textContent : "") + " " + rows[t].textContent).toLowerCase());
+    attrs.push({sev: sec.getAttribute("data-sev-group"), ns: res.getAttribute("data-ns") || "",
+      src: res.getAttribute("data-src") || "file", rule: rows[t].querySelector("a").textContent});
   }
   function apply() {
     var want = {};
@@ -31,7 +33,7 @@
       var r = rows[j];
       var a = attrs[j];
       var ok = (!want.sev || a.sev === want.sev) &&
-        (!want.rule || r.getAttribute("data-rule") === want.rule) &&
+        (!want.rule || a.rule === want.rule) &&
         (!want.ns || a.ns === want.ns) &&
         (!want.src || a.src === want.src) &&
         (!q || texts[j].indexOf(q) >= 0);
