@@ -148,13 +148,17 @@ func IsSnapshot(data []byte) bool {
 
 // Read reads a snapshot into a new graph: the nodes (with their original
 // sources), edges and input errors as they were when it was written.
-func Read(r io.Reader) (*graph.Graph, error) {
+func Read(r io.Reader) (*graph.Graph, error) { return ReadLimited(r, MaxSize) }
+
+// ReadLimited is Read with a smaller bound on the decompressed size (the
+// in-cluster CronJob reads its previous snapshot within its memory limit).
+func ReadLimited(r io.Reader, max int64) (*graph.Graph, error) {
 	zr, err := gzip.NewReader(bufio.NewReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("not a kscan snapshot (not gzip): %w", err)
 	}
 	defer zr.Close()
-	lr := &io.LimitedReader{R: zr, N: MaxSize + 1}
+	lr := &io.LimitedReader{R: zr, N: max + 1}
 	br := bufio.NewReader(lr)
 	head, err := br.Peek(len(magic))
 	if err != nil || !bytes.Equal(head, magic) {
@@ -165,7 +169,7 @@ func Read(r io.Reader) (*graph.Graph, error) {
 	dec.UseNumber()
 	if err := dec.Decode(&f); err != nil {
 		if lr.N <= 0 {
-			return nil, fmt.Errorf("snapshot is larger than %d MiB uncompressed", MaxSize>>20)
+			return nil, fmt.Errorf("snapshot is larger than %d MiB uncompressed", max>>20)
 		}
 		return nil, fmt.Errorf("reading snapshot: %w", err)
 	}

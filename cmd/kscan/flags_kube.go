@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
 
 	"github.com/kscan-io/kscan/collectors/kube"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/termsafe"
+	"github.com/kscan-io/kscan/rbac"
 	"github.com/kscan-io/kscan/report/policyreport"
 	"github.com/kscan-io/kscan/scan"
 	"github.com/kscan-io/kscan/snapshot"
@@ -45,6 +48,8 @@ type kubeFlags struct {
 	clusters []kube.Cluster
 	// progress is where the progress bar goes (stderr when a terminal).
 	progress io.Writer
+	// processor is the report writer of --report, for its log summary.
+	processor *policyreport.Processor
 }
 
 func (k *kubeFlags) addFlags(fs *pflag.FlagSet) {
@@ -103,9 +108,54 @@ func (k *kubeFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collecto
 		RequestTimeout: k.requestTimeout, SkipCustomResources: k.skipCRs, SkipSecrets: k.skipSecrets, Progress: k.progress,
 		UserAgent: "kscan/" + version,
 	}
+	remember := k.report != "" && !k.noSnapshot
 	return []scan.Collector{scan.CollectorFunc{N: string(graph.SourceCluster), F: func(ctx context.Context, g *graph.Graph) error {
-		return kube.Collect(ctx, opts, g)
+		if err := kube.Collect(ctx, opts, g); err != nil {
+			return err
+		}
+		if remember {
+			k.previousSnapshot(ctx, clusters[0], g)
+		}
+		return nil
 	}}}, nil
+}
+
+// maxPreviousSnapshot bounds the decompressed previous snapshot: the
+// ConfigMap holds at most 1 MiB compressed, and the CronJob has a memory
+// limit; anything larger is not a snapshot kscan wrote.
+const maxPreviousSnapshot = 64 << 20
+
+// previousSnapshot reads the graph the last --report run stored and makes
+// its RBAC objects the baseline reference, so rbac/drift reports what
+// changed since then. A missing snapshot is a first run; a corrupt,
+// foreign or oversized one is a warning and a fresh start, never a failure.
+func (k *kubeFlags) previousSnapshot(ctx context.Context, c kube.Cluster, g *graph.Graph) {
+	ns := k.snapshotNamespace()
+	where := graph.Source{Kind: graph.SourceCluster, Cluster: c.Name, Path: "/api/v1/namespaces/" + ns + "/configmaps/" + policyreport.SnapshotConfigMap}
+	warn := func(msg string) {
+		g.AddError(graph.InputError{Level: graph.LevelWarning, Source: where, Resource: "ConfigMap " + ns + "/" + policyreport.SnapshotConfigMap, Message: msg + "; this run starts afresh (no RBAC drift since the last run)"})
+	}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.Timeout = k.requestTimeout
+	rctx, cancel := context.WithTimeout(ctx, k.requestTimeout)
+	defer cancel()
+	data, format, err := policyreport.ReadSnapshot(rctx, cfg, ns)
+	switch {
+	case apierrors.IsNotFound(err):
+		return // first run
+	case err != nil:
+		warn("cannot read the last run's snapshot: " + err.Error())
+		return
+	case format != SnapshotFormat:
+		warn(fmt.Sprintf("the last run's snapshot has format %q, not %q", format, SnapshotFormat))
+		return
+	}
+	prev, err := snapshot.ReadLimited(bytes.NewReader(data), maxPreviousSnapshot)
+	if err != nil {
+		warn("the last run's snapshot is unreadable: " + err.Error())
+		return
+	}
+	rbac.AddReference(g, rbac.RefBaseline, snapshot.LiveNodes(prev))
 }
 
 // postProcessors writes PolicyReports when --report is set; it runs last,
@@ -122,7 +172,19 @@ func (k *kubeFlags) postProcessors() []scan.PostProcessor {
 	}
 	cfg := rest.CopyConfig(c.Config)
 	cfg.Timeout = k.requestTimeout
-	return []scan.PostProcessor{&policyreport.Processor{Config: cfg, Options: opts}}
+	k.processor = &policyreport.Processor{Config: cfg, Options: opts}
+	return []scan.PostProcessor{k.processor}
+}
+
+// logChanges prints what changed since the last --report run (the
+// CronJob's log summary), even with --quiet: it is the point of the run.
+func (k *kubeFlags) logChanges(w io.Writer) {
+	if k.processor == nil {
+		return
+	}
+	var buf bytes.Buffer
+	k.processor.Changes.Log(&buf)
+	fmt.Fprint(w, termsafe.Lines(buf.String()))
 }
 
 // SnapshotFormat names the ConfigMap's encoding: the snapshot package's

@@ -164,6 +164,7 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 			fmt.Fprintf(stderr, "%s: %s\n", n.Level, termsafe.String(notificationText(n)))
 		}
 	}
+	f.src.kube.logChanges(stderr)
 	if rep.Resources == 0 && !f.quiet {
 		fmt.Fprintln(stderr, "warning: 0 objects were scanned: check the paths and flags (kscan scan --help)")
 	}

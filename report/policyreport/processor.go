@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"k8s.io/client-go/rest"
@@ -19,6 +20,11 @@ import (
 type Processor struct {
 	Config  *rest.Config
 	Options Options
+	// Log receives the summary of what changed since the last run (the
+	// CronJob's log); nil: not printed.
+	Log io.Writer
+	// Changes is the comparison made by the last Process.
+	Changes Changes
 }
 
 func (p *Processor) Name() string { return "policyreport" }
@@ -29,6 +35,15 @@ func (p *Processor) Process(ctx context.Context, g *graph.Graph, rep *finding.Re
 		return err
 	}
 	rep.Notifications = append(rep.Notifications, CapWarnings(b, p.Options.MaxResults)...)
+	// Read the last run's reports before they are overwritten. Failing to
+	// read them only loses the comparison.
+	prev, found, err := PreviousFailures(ctx, p.Config, b.Kinds)
+	if err != nil {
+		rep.Notifications = append(rep.Notifications, finding.Notification{Level: "warning", Message: "cannot compare with the last run: " + err.Error()})
+		prev, found = nil, false
+	}
+	p.Changes = MarkChanges(b, prev, !found)
+	p.Changes.Log(p.Log)
 	if err := Write(ctx, p.Config, b); err != nil {
 		return err
 	}
