@@ -37,7 +37,10 @@ const queryExamples = `  # Which Pods are exposed to the Internet via a load-bal
 
   # Your own question, in Rego over the query model (docs/query.md)
   kscan query 'some w in kscan.workloads; kscan.exposed(w); workload := w.id' k8s/
-  kscan query '[{"pod": w.id, "image": c.image} | some w in kscan.workloads; some c in kscan.containers(w)]' --format csv k8s/`
+  kscan query '[{"pod": w.id, "image": c.image} | some w in kscan.workloads; some c in kscan.containers(w)]' --format csv k8s/
+
+  # Keep answering as the cluster changes (+ and - lines; Ctrl-C ends)
+  kscan query exposed-workloads --watch --kubeconfig ~/.kube/config`
 
 // queryName tells a named query from an expression on the command line.
 var queryName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
@@ -46,7 +49,7 @@ func newQueryCmd() *cobra.Command {
 	f := &scanFlags{}
 	var format, output string
 	var params, queryDirs []string
-	var list bool
+	var list, watch bool
 	cmd := &cobra.Command{
 		Use:   "query (NAME|EXPR) [PATH|-]...",
 		Short: "Ask the scanned graph a question: a named query or a Rego expression",
@@ -69,7 +72,7 @@ about the rest) or the query could not be run. See docs/query.md.`,
 			if _, err := applyConfig(cmd); err != nil {
 				return err
 			}
-			return runQuery(cmd, f, queryRun{format: format, output: output, params: params, queryDirs: queryDirs, list: list}, args)
+			return runQuery(cmd, f, queryRun{format: format, output: output, params: params, queryDirs: queryDirs, list: list, watch: watch}, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -78,6 +81,8 @@ about the rest) or the query could not be run. See docs/query.md.`,
 	fl.StringArrayVar(&params, "param", nil, "NAME=VALUE parameter of the query; repeatable")
 	fl.StringArrayVar(&queryDirs, "query-dir", nil, "directory (or file) of your own named queries; repeatable")
 	fl.BoolVar(&list, "list", false, "list the named queries and their parameters")
+	fl.BoolVar(&watch, "watch", false, "keep answering against a live cluster: print rows as they appear (+) and disappear (-) until interrupted")
+	fl.DurationVar(&f.watchResync, "watch-resync", 10*time.Minute, "with --watch: re-deliver every object at this interval (0: never)")
 	fl.DurationVar(&f.queryTimeout, "query-timeout", policies.DefaultTimeout, "bound on evaluating the query")
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none (default \"default\")")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the answer and errors; no warnings")
@@ -88,7 +93,7 @@ about the rest) or the query could not be run. See docs/query.md.`,
 type queryRun struct {
 	format, output    string
 	params, queryDirs []string
-	list              bool
+	list, watch       bool
 }
 
 func runQuery(cmd *cobra.Command, f *scanFlags, r queryRun, args []string) error {
@@ -119,6 +124,10 @@ func runQuery(cmd *cobra.Command, f *scanFlags, r queryRun, args []string) error
 	named, isNamed := e.Lookup(what)
 	if !isNamed && queryName.MatchString(what) {
 		return fmt.Errorf("unknown query %q (kscan query --list shows the named queries)", what)
+	}
+	if r.watch {
+		// Not bounded by --timeout: a watch runs until interrupted.
+		return runQueryWatch(cmd.Context(), cmd, f, e, what, isNamed, params, r.format, args[1:])
 	}
 	g, err := collectGraph(ctx, f, args[1:], cmd.InOrStdin())
 	if err != nil {

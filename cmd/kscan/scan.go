@@ -41,6 +41,8 @@ type scanFlags struct {
 	timeout     time.Duration
 	// queryTimeout bounds one query's evaluation (kscan query).
 	queryTimeout time.Duration
+	// watchResync is the informers' resync period (kscan query --watch).
+	watchResync time.Duration
 
 	// out holds the report flags (formats, files, table and SARIF options).
 	out outputFlags

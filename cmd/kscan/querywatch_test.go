@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kscan-io/kscan/collectors/kube/kubetest"
+	"github.com/kscan-io/kscan/internal/testenv"
+)
+
+// watchLine is one line of kscan query --watch --format json.
+type watchLine struct {
+	Op   string         `json:"op"`
+	Row  map[string]any `json:"row"`
+	seen time.Time
+}
+
+// startWatch runs kscan query --watch in-process and returns its lines as
+// they come, and a stop function that interrupts it and returns its exit
+// code.
+func startWatch(t *testing.T, kubeconfig, expr string) (<-chan watchLine, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, []string{"query", "--watch", "--format", "json", "--kubeconfig", kubeconfig, expr}, strings.NewReader(""), outW, errW)
+		outW.Close()
+		errW.Close()
+		done <- code
+	}()
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(errR)
+		once := false
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "watch update") && !once {
+				once = true
+				close(ready)
+			}
+			if !strings.Contains(sc.Text(), "watch update") {
+				t.Logf("stderr: %s", sc.Text())
+			}
+		}
+	}()
+	lines := make(chan watchLine, 100)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			var l watchLine
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Errorf("not a JSON line: %q", sc.Text())
+				continue
+			}
+			l.seen = time.Now()
+			lines <- l
+		}
+		close(lines)
+	}()
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("kscan query --watch ended with %d before its first answer", code)
+	case <-time.After(60 * time.Second):
+		t.Fatal("no first answer within 60 s")
+	}
+	return lines, func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(10 * time.Second):
+			t.Fatal("kscan query --watch did not stop within 10 s of SIGINT")
+			return -1
+		}
+	}
+}
+
+// expect waits for the next line and checks it, within 2 s of the change.
+func expect(t *testing.T, lines <-chan watchLine, changed time.Time, op, column, value string) {
+	t.Helper()
+	select {
+	case l, ok := <-lines:
+		if !ok {
+			t.Fatalf("the watch ended; want %s %s=%s", op, column, value)
+		}
+		if l.Op != op || l.Row[column] != value {
+			t.Fatalf("line %s %v, want %s %s=%s", l.Op, l.Row, op, column, value)
+		}
+		if d := l.seen.Sub(changed); d > 2*time.Second {
+			t.Errorf("%s %s shown %s after the change, want within 2 s", op, value, d)
+		} else {
+			t.Logf("%s %s=%s after %s", op, column, value, d.Round(time.Millisecond))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no line within 5 s; want %s %s=%s", op, column, value)
+	}
+}
+
+// TestQueryWatch: kscan query --watch against the real API server. A
+// Deployment behind a LoadBalancer Service appears as exposed, disappears
+// when its labels stop matching and when the Service goes; a RoleBinding
+// appears and disappears in a who-can query; SIGINT ends the watch with 0.
+func TestQueryWatch(t *testing.T) {
+	srv := testenv.APIServerFor(t)
+	t.Cleanup(testenv.StopAll)
+	t.Setenv("KSCAN_DEBUG_TIMINGS", "1") // "watch update" lines on stderr say when an answer is in
+	const ns = "watchq"
+	kubetest.EnsureNamespace(t, srv.Config, ns)
+	cs, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	exposed, stopExposed := startWatch(t, srv.Kubeconfig,
+		`some r in kscan.facts.exposure.routes; r.internet; w := kscan.nodes[r.workload]; w.namespace == "watchq"; workload := w.id; via := r.kind`)
+	secrets, stopSecrets := startWatch(t, srv.Kubeconfig,
+		`some s, gs in kscan.facts.rbac.subjects; some g in gs; b := kscan.nodes[g.binding]; b.namespace == "watchq"; binding := b.id; subject := s`)
+
+	labels := map[string]string{"app": "web"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}},
+			},
+		},
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: labels,
+			Ports: []corev1.ServicePort{{Port: 80}}},
+	}
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Now()
+	if _, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, exposed, changed, "+", "workload", "watchq/Deployment/web")
+
+	// Update the Deployment: its pods no longer match the Service.
+	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Labels = map[string]string{"app": "web", "tier": "x"}
+	d.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web", "tier": "x"}}
+	// The selector of a Deployment is immutable: replace the Deployment.
+	if err := cs.AppsV1().Deployments(ns).Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed = time.Now()
+	expect(t, exposed, changed, "-", "workload", "watchq/Deployment/web")
+	d.ResourceVersion = ""
+	d.UID = ""
+	d.Spec.Template.Labels = labels
+	d.Spec.Selector = &metav1.LabelSelector{MatchLabels: labels}
+	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed = time.Now()
+	expect(t, exposed, changed, "+", "workload", "watchq/Deployment/web")
+	// Update the Service to ClusterIP: no longer a way in.
+	s, err := cs.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Spec.Type = corev1.ServiceTypeClusterIP
+	for i := range s.Spec.Ports {
+		s.Spec.Ports[i].NodePort = 0
+	}
+	if _, err := cs.CoreV1().Services(ns).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed = time.Now()
+	expect(t, exposed, changed, "-", "workload", "watchq/Deployment/web")
+
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "ci-view", Namespace: ns},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "view"},
+		Subjects:   []rbacv1.Subject{{Kind: "User", Name: "ci", APIGroup: "rbac.authorization.k8s.io"}},
+	}
+	if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed = time.Now()
+	expect(t, secrets, changed, "+", "binding", "watchq/RoleBinding/ci-view")
+	if err := cs.RbacV1().RoleBindings(ns).Delete(ctx, "ci-view", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed = time.Now()
+	expect(t, secrets, changed, "-", "binding", "watchq/RoleBinding/ci-view")
+
+	if code := stopExposed(); code != 0 {
+		t.Errorf("exit %d after SIGINT, want 0", code)
+	}
+	if code := stopSecrets(); code != 0 {
+		t.Errorf("exit %d after SIGINT, want 0", code)
+	}
+}
