@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -81,6 +82,57 @@ func TestWriteOutput(t *testing.T) {
 	for _, e := range entries {
 		if filepath.Ext(e.Name()) == "" && e.Name() != "pipe" {
 			t.Errorf("left behind: %s", e.Name())
+		}
+	}
+}
+
+// Repeated --format F --output P pairs write several reports from one
+// scan, like --output-format; one --format and one --output keep their
+// meaning in either order; mistakes name the flag.
+func TestFormatOutputPairs(t *testing.T) {
+	wd, _ := os.Getwd()
+	demo := filepath.Join(wd, "..", "..", "testdata", "demo")
+	dir := t.TempDir()
+	sarif, junit := filepath.Join(dir, "k.sarif"), filepath.Join(dir, "k.xml")
+	code, out, errOut := kscan(t, demo, "", "scan", "--fail-on", "none",
+		"--format", "sarif", "--output", sarif, "-f", "junit", "-o", junit, "--format", "json", ".")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	s, _ := os.ReadFile(sarif)
+	j, _ := os.ReadFile(junit)
+	if !strings.Contains(string(s), `"version": "2.1.0"`) || !strings.HasPrefix(string(j), "<?xml") || !strings.HasPrefix(out, "{") || !strings.Contains(out, `"schemaVersion"`) {
+		t.Errorf("want SARIF and JUnit files and JSON on stdout; sarif %.40q, junit %.40q, stdout %.40q", s, j, out)
+	}
+	// The same reports as --output-format gives (SARIF has no time in it).
+	other := filepath.Join(dir, "o.sarif")
+	if code, _, errOut := kscan(t, demo, "", "scan", "--fail-on", "none", "--format", "json", "--output-format", "sarif="+other, "."); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if o, _ := os.ReadFile(other); string(o) != string(s) {
+		t.Error("the SARIF of a --format/--output pair differs from --output-format's")
+	}
+	// Output before format, one of each: the old meaning.
+	single := filepath.Join(dir, "single.json")
+	if code, out, _ := kscan(t, demo, "", "scan", "--fail-on", "none", "-o", single, "--format", "json", "."); code != 0 || out != "" {
+		t.Errorf("-o before --format: exit %d, stdout %.60q", code, out)
+	}
+	if b, _ := os.ReadFile(single); !strings.HasPrefix(string(b), "{") {
+		t.Errorf("-o before --format wrote %.40q", b)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-o", filepath.Join(dir, "x"), "--format", "json", "--format", "sarif"}, "comes before the first --format"},
+		{[]string{"--format", "json", "--format", "sarif"}, "both write to stdout"},
+		{[]string{"--format", "json", "-o", junit, "--format", "sarif", "-o", junit}, "written twice"},
+		{[]string{"--format", "json", "-o", filepath.Join(dir, "a"), "-o", filepath.Join(dir, "b"), "--format", "sarif"}, "has two --output"},
+		{[]string{"--format", "json", "-o", filepath.Join(dir, "a"), "--format", "yaml"}, "unknown format"},
+	} {
+		code, _, errOut := kscan(t, demo, "", append(append([]string{"scan"}, c.args...), ".")...)
+		if code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", c.args, code, errOut, c.want)
 		}
 	}
 }

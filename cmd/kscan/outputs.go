@@ -28,6 +28,79 @@ type outputFlags struct {
 	sarifCategory  string
 
 	targets []outputTarget // resolved
+	// events are the --format and --output flags in the order given, for
+	// repeated --format F --output P pairs.
+	events []flagEvent
+}
+
+// flagEvent is one --format or --output on the command line.
+type flagEvent struct{ name, value string }
+
+// orderedFlag is a string flag that also records each occurrence in
+// order. It is a plain string flag otherwise (the last value wins, help
+// and config files see a string), so one --format and one --output keep
+// their meaning in any order.
+type orderedFlag struct {
+	p      *string
+	name   string
+	events *[]flagEvent
+}
+
+func (o *orderedFlag) Set(v string) error {
+	*o.p = v
+	*o.events = append(*o.events, flagEvent{o.name, v})
+	return nil
+}
+func (o *orderedFlag) String() string { return *o.p }
+func (o *orderedFlag) Type() string   { return "string" }
+
+// pairs reads repeated --format F [--output P] pairs: each --output writes
+// the report of the --format before it; a format without one goes to
+// stdout. ok is false when --format was given at most once (the plain
+// meaning of --format and --output then holds).
+func (o *outputFlags) pairs() (targets []outputTarget, ok bool, err error) {
+	formats := 0
+	for _, e := range o.events {
+		if e.name == "format" {
+			formats++
+		}
+	}
+	if formats < 2 {
+		return nil, false, nil
+	}
+	for _, e := range o.events {
+		switch e.name {
+		case "format":
+			targets = append(targets, outputTarget{format: strings.ToLower(e.value)})
+		case "output":
+			if len(targets) == 0 {
+				return nil, true, fmt.Errorf("--output %s comes before the first --format: with several --format, give each --format its --output after it", e.value)
+			}
+			last := &targets[len(targets)-1]
+			if last.path != "" {
+				return nil, true, fmt.Errorf("--format %s has two --output (%s and %s)", last.format, last.path, e.value)
+			}
+			last.path = e.value
+		}
+	}
+	stdout := ""
+	paths := map[string]bool{}
+	for _, t := range targets {
+		if t.path != "" && paths[t.path] {
+			return nil, true, fmt.Errorf("--output %s is written twice", t.path)
+		}
+		paths[t.path] = true
+		if _, err := report.FormatWriter(t.format); err != nil {
+			return nil, true, fmt.Errorf("--format: %w", err)
+		}
+		if t.path == "" {
+			if stdout != "" {
+				return nil, true, fmt.Errorf("--format %s and --format %s both write to stdout: give one of them --output", stdout, t.format)
+			}
+			stdout = t.format
+		}
+	}
+	return targets, true, nil
 }
 
 // outputTarget is one report to write: a format and a path ("" = stdout).
@@ -47,13 +120,25 @@ func (o *outputFlags) addFlags(fs *pflag.FlagSet) {
 // resolve checks the report flags and lists the reports to write.
 func (o *outputFlags) resolve(cmd *cobra.Command, f *scanFlags) error {
 	o.targets = nil
-	if _, err := report.FormatWriter(f.format); err != nil {
-		return fmt.Errorf("--format: %w", err)
+	paired, ok, err := o.pairs()
+	if err != nil {
+		return err
 	}
-	// The main report: --format to --output (stdout when unset). With
-	// only --output-format, the table goes to stdout beside the files.
-	o.targets = append(o.targets, outputTarget{strings.ToLower(f.format), f.output})
-	stdout := f.output == ""
+	stdout := false
+	if ok {
+		o.targets = paired
+		for _, t := range paired {
+			stdout = stdout || t.path == ""
+		}
+	} else {
+		if _, err := report.FormatWriter(f.format); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+		// The main report: --format to --output (stdout when unset). With
+		// only --output-format, the table goes to stdout beside the files.
+		o.targets = append(o.targets, outputTarget{strings.ToLower(f.format), f.output})
+		stdout = f.output == ""
+	}
 	for _, spec := range o.outputs {
 		name, path, ok := strings.Cut(spec, "=")
 		name = strings.ToLower(strings.TrimSpace(name))
@@ -66,7 +151,7 @@ func (o *outputFlags) resolve(cmd *cobra.Command, f *scanFlags) error {
 		}
 		if path == "-" {
 			if stdout {
-				return fmt.Errorf("--output-format %q: stdout already has the %s report", spec, o.targets[0].format)
+				return fmt.Errorf("--output-format %q: stdout already has a report", spec)
 			}
 			path, stdout = "", true
 		}

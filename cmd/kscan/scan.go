@@ -59,6 +59,13 @@ const scanExamples = `  # Scan a directory of manifests; fail on high or critica
   # SARIF for GitHub code scanning, failing only on critical findings
   kscan scan --format sarif --output kscan.sarif --fail-on critical k8s/
 
+  # Several reports from one scan: SARIF and JUnit files, the table on stdout
+  kscan scan --output-format sarif=kscan.sarif,junit=kscan.xml k8s/
+  kscan scan -f sarif -o kscan.sarif -f junit -o kscan.xml -f table k8s/
+
+  # PolicyReports as YAML, without a cluster
+  kscan scan --format policyreport --output reports.yaml k8s/
+
   # Read manifests from a pipe
   helm template my-chart | kscan scan -
 
@@ -90,8 +97,9 @@ safe keys; what it changed is shown in the report (docs/security.md).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
-	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	f.format = "table"
+	fl.VarP(&orderedFlag{p: &f.format, name: "format", events: &f.out.events}, "format", "f", "output format: "+strings.Join(report.Formats(), ", ")+"; repeat --format F --output P for several reports")
+	fl.VarP(&orderedFlag{p: &f.output, name: "output", events: &f.out.events}, "output", "o", "write the report to this file instead of stdout (after a repeated --format: that format's file)")
 	f.out.addFlags(fl)
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above: critical, high, medium, low, none")
 	fl.StringSliceVar(&f.rules, "rules", nil, "only run rules whose id matches these globs (e.g. 'k8s/*')")
