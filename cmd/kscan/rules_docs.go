@@ -98,6 +98,13 @@ func rulePage(r policies.Rule, fws []*frameworks.Framework) []byte {
 		// code-scanning alerts follow a finding by it.
 		fmt.Fprintf(&b, "| **Identity** | %s |\n", r.Identity)
 	}
+	// What the rule judges: JUnit passing cases and PolicyReport pass
+	// results list these resources when they have no finding.
+	if len(r.AppliesTo) > 0 {
+		fmt.Fprintf(&b, "| **Applies to** | `%s` |\n", strings.Join(r.AppliesTo, "`, `"))
+	} else {
+		b.WriteString("| **Applies to** | not declared: reports list its findings only |\n")
+	}
 	if !r.Custom && r.File != "" {
 		fmt.Fprintf(&b, "| **Source** | [`%s`](../../%s) |\n", r.File, r.File)
 	}
