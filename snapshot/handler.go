@@ -2,9 +2,9 @@ package snapshot
 
 import (
 	"context"
-	"os"
 
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 // FileHandler lets a snapshot be given wherever kscan takes input paths
@@ -25,7 +25,7 @@ func (FileHandler) CollectDir(context.Context, string, *graph.Graph) error { ret
 
 // MatchFile implements manifest.FileClaimer by content.
 func (FileHandler) MatchFile(path string) bool {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path) // any name is sniffed: never a FIFO or device
 	if err != nil {
 		return false
 	}
@@ -38,7 +38,7 @@ func (FileHandler) MatchFile(path string) bool {
 // CollectFile implements manifest.FileClaimer. Nodes kscan derived when the
 // snapshot was taken are left out: the scan derives them again.
 func (FileHandler) CollectFile(ctx context.Context, path string, g *graph.Graph) error {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return err
 	}

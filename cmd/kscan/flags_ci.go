@@ -17,6 +17,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/kustomize"
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/policies/frameworks"
 	"github.com/kscan-io/kscan/pss"
@@ -42,6 +43,8 @@ type ciFlags struct {
 	framework        string
 	pssVersion       string
 	noDefaultWaivers bool
+	followSymlinks   bool
+	kustomizeRemote  bool
 
 	fw  *frameworks.Framework // resolved --framework
 	pss string                // --pss-version resolved ("v1.37")
@@ -60,6 +63,8 @@ func (c *ciFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.helmNamespace, "helm-namespace", "", "namespace Helm charts are rendered into (default: --namespace, else \"default\")")
 	fs.StringVar(&c.helmKubeVersion, "helm-kube-version", "", "Kubernetes version Helm charts see as .Capabilities.KubeVersion (as helm template --kube-version; default Helm's)")
 	fs.StringSliceVar(&c.helmAPIVersions, "helm-api-versions", nil, "API versions Helm charts see in .Capabilities.APIVersions, e.g. monitoring.coreos.com/v1 (as helm template --api-versions); repeatable or comma-separated")
+	fs.BoolVar(&c.followSymlinks, "follow-symlinks", false, "read symbolic links that point outside the scanned path (charts, kustomizations, manifests); only for a tree you trust, e.g. kscan scan --follow-symlinks ./deploy")
+	fs.BoolVar(&c.kustomizeRemote, "kustomize-allow-remote", false, "let kustomizations fetch remote resources (http(s)://, git::, github.com/…: HTTP with a "+kustomize.RemoteTimeout.String()+" deadline and "+safefile.Size(kustomize.RemoteMaxBytes)+" per file, and git clones); only for a tree you trust, e.g. kscan scan --kustomize-allow-remote overlays/prod")
 	fs.StringVar(&c.framework, "framework", "", "run only the rules of this framework and summarise per control: "+strings.Join(frameworks.IDs(), ", "))
 	fs.StringVar(&c.pssVersion, "pss-version", pss.Latest, "Pod Security Standards version workloads are judged at: latest or v1.<minor> ("+pssVersions()+")")
 }
@@ -122,7 +127,7 @@ func (c *ciFlags) ciDirHandlers(f *scanFlags, paths []string) []manifest.DirHand
 	}
 	return []manifest.DirHandler{
 		helm.New(c.helmOptions(ns)),
-		kustomize.New(kustomize.Options{Roots: paths, DefaultNamespace: f.namespace}),
+		kustomize.New(kustomize.Options{Roots: paths, DefaultNamespace: f.namespace, AllowRemote: c.kustomizeRemote, MaxFileSize: f.maxFileSize}),
 	}
 }
 

@@ -199,6 +199,7 @@ func manifestCollector(f *scanFlags, paths []string, stdin io.Reader) scan.Colle
 			Stdin:            stdin,
 			Handlers:         append(contentHandlers(), f.src.ci.ciContentHandlers(f)...),
 			DirHandlers:      f.dirHandlers(paths),
+			FollowSymlinks:   f.src.ci.followSymlinks,
 		}, g)
 	}}
 }

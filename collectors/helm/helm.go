@@ -8,6 +8,7 @@ package helm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,13 +18,14 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/strvals"
 
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/confine"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 // DefaultRelease is the release name `helm template` uses.
@@ -35,6 +37,10 @@ const DefaultRelease = "release-name"
 // a newer kubeVersion constraint), so kscan says what it links: k8s.io/*
 // v0.37 (a test keeps the two in step).
 const DefaultKubeVersion = "v1.37.0"
+
+// maxTemplate bounds the chart files kscan reads again to locate objects
+// (Helm's own limit for one chart file).
+const maxTemplate = 5 << 20
 
 // Options are the values and release a chart is rendered with.
 type Options struct {
@@ -101,9 +107,20 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 		g.AddError(graph.InputError{Source: src, Message: "helm chart " + chartRel + ": " + fmt.Sprintf(format, a...)})
 	}
 	chartSrc := graph.Source{Kind: graph.SourceFile, File: chartRel}
-	ch, err := loader.Load(path)
+	root := confine.FromContext(ctx, path)
+	ch, err := loadChart(path, root)
 	if err != nil {
-		fail(chartSrc, "cannot load: %v", err)
+		src := chartSrc
+		var fe *fileError
+		if errors.As(err, &fe) {
+			src = graph.Source{Kind: graph.SourceFile, File: h.rel(fe.Path)}
+			err = fe.Err
+			var ee *confine.EscapeError
+			if errors.As(err, &ee) {
+				err = errors.New(ee.Reason()) // the location names the file
+			}
+		}
+		fail(src, "cannot load: %v", err)
 		return nil
 	}
 	// As `helm template`: a dependency missing from charts/ is an error, not
@@ -169,7 +186,7 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 		if isDir {
 			if disk, ok := h.templatePath(path, ch, name); ok {
 				src.File = h.rel(disk)
-				tmpl, _ = os.ReadFile(disk)
+				tmpl, _ = root.ReadFile(disk, maxTemplate)
 			}
 		}
 		AddRendered([]byte(out[name]), src, tmpl, h.opts.Namespace, g)
@@ -239,7 +256,7 @@ func missingDependencies(ch *chart.Chart, path string) []missingDep {
 func (h *Handler) dependencySource(chartDir string, m missingDep) graph.Source {
 	file := filepath.Join(chartDir, m.path, chartutil.ChartfileName)
 	src := graph.Source{Kind: graph.SourceFile, File: h.rel(file)}
-	data, err := os.ReadFile(file)
+	data, err := safefile.ReadFile(file, maxTemplate)
 	if err != nil {
 		return src
 	}
@@ -277,7 +294,11 @@ func renderSafely(ch *chart.Chart, vals chartutil.Values) (out map[string]string
 func (h *Handler) values() (map[string]any, error) {
 	base := map[string]any{}
 	for _, f := range h.opts.ValueFiles {
-		v, err := chartutil.ReadValuesFile(f)
+		data, err := safefile.ReadFile(f, maxTemplate)
+		if err != nil {
+			return nil, fmt.Errorf("--helm-values %s: %v", f, err)
+		}
+		v, err := chartutil.ReadValues(data)
 		if err != nil {
 			return nil, fmt.Errorf("--helm-values %s: %v", f, err)
 		}

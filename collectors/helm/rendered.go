@@ -10,6 +10,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 // RenderedHandler is a manifest.ContentHandler for the output of
@@ -89,7 +90,7 @@ func (h RenderedHandler) Collect(_ context.Context, path string, data []byte, g 
 		}
 		tmpl, ok := cache[tmplPath]
 		if !ok {
-			tmpl, _ = os.ReadFile(tmplPath)
+			tmpl, _ = safefile.ReadFile(tmplPath, maxTemplate)
 			cache[tmplPath] = tmpl
 		}
 		var joined []byte

@@ -26,6 +26,8 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/confine"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 // Options configures the handler.
@@ -37,6 +39,13 @@ type Options struct {
 	Roots            []string
 	DefaultNamespace string
 	BaseDir          string
+	// AllowRemote lets kustomize fetch remote resources (HTTP, bounded by
+	// RemoteTimeout and RemoteMaxBytes) and run git for remote bases
+	// (--kustomize-allow-remote). Without it they are input errors.
+	AllowRemote bool
+	// MaxFileSize bounds each file kustomize reads (default
+	// manifest.DefaultMaxFileSize).
+	MaxFileSize int64
 }
 
 // Handler is a manifest.DirHandler for kustomization directories.
@@ -50,6 +59,9 @@ type Handler struct {
 func New(opts Options) *Handler {
 	if opts.BaseDir == "" {
 		opts.BaseDir, _ = os.Getwd()
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = manifest.DefaultMaxFileSize
 	}
 	return &Handler{opts: opts}
 }
@@ -88,9 +100,36 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		return nil // built as part of the overlay that uses it
 	}
 	kfile := kustFile(abs)
-	fs := &originFS{FileSystem: filesys.MakeFsOnDisk(), root: kfile}
+	root := confine.FromContext(ctx, dir)
+	// Refused before kustomize runs: it would fetch over HTTP with no
+	// timeout or size limit, or run git, for the repository under scan; and
+	// it follows a base that is a link out of the tree.
+	refs, root := checkRefs(abs, root, h.opts.BaseDir, h.opts.AllowRemote, h.opts.MaxFileSize)
+	if len(refs) > 0 {
+		for _, r := range refs {
+			msg := fmt.Sprintf("remote resource %q refused: kscan does not fetch over the network or run git for a scanned repository unless --kustomize-allow-remote is given", r.value)
+			if r.reason != "" {
+				msg = fmt.Sprintf("%q %s", r.value, r.reason)
+			}
+			g.AddError(graph.InputError{
+				Source:  graph.Source{Kind: graph.SourceFile, File: h.rel(r.file), Line: r.line},
+				Message: "kustomization " + h.rel(abs) + ": " + msg + "; the kustomization is not built",
+			})
+		}
+		return nil
+	}
+	fs := &originFS{FileSystem: &confinedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, limit: h.opts.MaxFileSize, allowClones: h.opts.AllowRemote}, root: kfile}
 	opts := krusty.MakeDefaultOptions()
-	m, warnings, err := runCapturing(krusty.MakeKustomizer(opts), fs, abs)
+	var (
+		m        resmap.ResMap
+		warnings []string
+	)
+	build := func() { m, warnings, err = runCapturing(krusty.MakeKustomizer(opts), fs, abs) }
+	if h.opts.AllowRemote {
+		withBoundedHTTP(ctx, build)
+	} else {
+		build()
+	}
 	for _, w := range warnings {
 		g.AddError(graph.InputError{Level: graph.LevelWarning, Source: graph.Source{Kind: graph.SourceFile, File: h.rel(kfile)},
 			Message: "kustomization " + h.rel(abs) + ": " + h.relPaths(w)})
@@ -202,7 +241,7 @@ func lineIn(file string, n *graph.Node, ns string, parsed map[string]*graph.Grap
 	tmp, ok := parsed[file]
 	if !ok {
 		tmp = graph.New()
-		if data, err := os.ReadFile(file); err == nil {
+		if data, err := readSmall(file); err == nil {
 			manifest.ParseInto(data, graph.Source{Kind: graph.SourceFile, File: file}, ns, tmp)
 		}
 		parsed[file] = tmp
@@ -330,7 +369,7 @@ func (h *Handler) findIncluded() {
 
 // references reads resources, bases and components of a kustomization.
 func references(kfile string) []string {
-	data, err := os.ReadFile(kfile)
+	data, err := readSmall(kfile)
 	if err != nil {
 		return nil
 	}
@@ -423,7 +462,7 @@ func findCycle(dir string) (string, int) {
 
 // refLine is the line of the entry in kfile that resolves to target.
 func refLine(kfile, dir, target string) int {
-	data, err := os.ReadFile(kfile)
+	data, err := readSmall(kfile)
 	if err != nil {
 		return 0
 	}
@@ -477,4 +516,10 @@ func (h *Handler) rel(p string) string {
 		return filepath.ToSlash(r)
 	}
 	return filepath.ToSlash(filepath.Clean(p))
+}
+
+// readSmall reads a file kscan looks at besides kustomize (to locate
+// objects and entries): regular files only, so a FIFO cannot hang the scan.
+func readSmall(path string) ([]byte, error) {
+	return safefile.ReadFile(path, manifest.DefaultMaxFileSize)
 }

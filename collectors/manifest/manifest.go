@@ -22,6 +22,8 @@ import (
 
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/confine"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 // DefaultMaxFileSize bounds one input file; a larger one is an input error,
@@ -58,6 +60,16 @@ type FileClaimer interface {
 	CollectFile(ctx context.Context, path string, g *graph.Graph) error
 }
 
+// claims is true when a DirHandler claims path as a file by its name.
+func claims(path string, opts Options) bool {
+	for _, h := range opts.DirHandlers {
+		if fc, ok := h.(FileClaimer); ok && fc.MatchFile(path) {
+			return true
+		}
+	}
+	return false
+}
+
 // claimFile hands path to the first DirHandler that claims it as a file.
 func claimFile(ctx context.Context, path string, opts Options, g *graph.Graph) bool {
 	for _, h := range opts.DirHandlers {
@@ -87,6 +99,9 @@ type Options struct {
 	// the base name, the path below the walked directory and the path as
 	// reported. Explicitly named files are never skipped.
 	SkipDirs, SkipFiles []string
+	// FollowSymlinks reads symbolic links that point outside the scanned
+	// root (--follow-symlinks, for a trusted tree).
+	FollowSymlinks bool
 }
 
 // skipped reports whether p, found while walking root, matches a pattern.
@@ -127,18 +142,24 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 			files = append(files, "-")
 			continue
 		}
-		fi, err := os.Stat(p)
+		src := graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}
+		root, fi, err := rootFor(p, opts)
 		if err != nil {
-			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}, Message: "cannot read: " + describe(err)})
+			g.AddError(graph.InputError{Source: src, Message: "cannot read: " + describe(err)})
 			continue
 		}
+		rctx := confine.WithRoot(ctx, root)
 		if !fi.IsDir() {
-			if !claimFile(ctx, p, opts, g) {
+			if !fi.Mode().IsRegular() {
+				g.AddError(graph.InputError{Source: src, Message: "cannot read: " + notRegular(fi.Mode()) + "; give - to read a pipe"})
+				continue
+			}
+			if !claimFile(rctx, p, opts, g) {
 				files = append(files, p)
 			}
 			continue
 		}
-		walked, err := walk(ctx, p, opts, g)
+		walked, err := walk(rctx, p, root, opts, g)
 		if err != nil {
 			return err
 		}
@@ -174,7 +195,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 
 // walk lists the manifest files below dir in lexical order, skipping hidden
 // directories. Directories claimed by a DirHandler are collected whole.
-func walk(ctx context.Context, root string, opts Options, g *graph.Graph) ([]string, error) {
+func walk(ctx context.Context, root string, confined *confine.Root, opts Options, g *graph.Graph) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -204,10 +225,30 @@ func walk(ctx context.Context, root string, opts Options, g *graph.Graph) ([]str
 		if skipped(opts.SkipFiles, root, p, opts) {
 			return nil
 		}
+		isManifest := false
 		switch strings.ToLower(filepath.Ext(p)) {
 		case ".yaml", ".yml", ".json":
+			isManifest = true
+		}
+		// Decided from the entry's mode before anything is opened: a link
+		// out of the tree, a FIFO named x.yaml or a link to /dev/zero is an
+		// error naming the file, and the other files are still scanned.
+		// Other names are only read when a handler claims them (by name,
+		// or by content through safefile, which refuses a FIFO unopened).
+		if !d.Type().IsRegular() {
+			if _, err := confined.Check(p); err != nil {
+				if isManifest || claims(p, opts) {
+					g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}, Message: "cannot read: " + describeConfined(err)})
+				}
+				return nil
+			}
+		}
+		if !isManifest && !claims(p, opts) {
+			return nil
+		}
+		if isManifest {
 			files = append(files, p)
-		default:
+		} else {
 			claimFile(ctx, p, opts, g)
 		}
 		return nil
@@ -397,9 +438,9 @@ func readLimited(path string, opts Options) ([]byte, error) {
 			r = os.Stdin
 		}
 	} else {
-		f, err := os.Open(path)
+		f, err := safefile.Open(path)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read: %s", describe(err))
+			return nil, fmt.Errorf("cannot read: %s", describeConfined(err))
 		}
 		defer f.Close()
 		r = f
@@ -409,7 +450,7 @@ func readLimited(path string, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("cannot read: %s", describe(err))
 	}
 	if int64(len(data)) > opts.MaxFileSize {
-		return nil, fmt.Errorf("file is larger than the %d MiB limit (--max-file-size)", opts.MaxFileSize>>20)
+		return nil, fmt.Errorf("file is larger than the %s limit (--max-file-size)", safefile.Size(opts.MaxFileSize))
 	}
 	return data, nil
 }
@@ -504,4 +545,50 @@ func CleanYAMLError(err error) string {
 		}
 	}
 	return msg
+}
+
+// rootFor is the scanned root of a path argument. A path inside the working
+// directory that resolves outside it (the repository's k8s/ is a link to
+// the runner's home) is refused unless symbolic links are followed.
+func rootFor(p string, opts Options) (*confine.Root, fs.FileInfo, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !opts.FollowSymlinks {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if r, err := filepath.Rel(opts.BaseDir, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			base, err := confine.New(opts.BaseDir, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			if _, err := base.Resolve(p); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	root, err := confine.New(p, opts.FollowSymlinks)
+	if err != nil {
+		return nil, nil, err
+	}
+	return root, fi, nil
+}
+
+// notRegular names what a non-regular file is.
+func notRegular(m fs.FileMode) string {
+	_, err := safefile.CheckMode("", m)
+	return describe(err)
+}
+
+// describeConfined shortens confinement and file-kind errors: the location
+// already names the file.
+func describeConfined(err error) string {
+	var ee *confine.EscapeError
+	if errors.As(err, &ee) {
+		return ee.Reason()
+	}
+	return describe(err)
 }

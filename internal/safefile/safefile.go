@@ -44,10 +44,18 @@ func Check(path string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, kind(fi.Mode()))}
+	if _, err := CheckMode(path, fi.Mode()); err != nil {
+		return nil, err
 	}
 	return fi, nil
+}
+
+// CheckMode is Check's verdict on a mode already known.
+func CheckMode(path string, m fs.FileMode) (fs.FileMode, error) {
+	if !m.IsRegular() {
+		return m, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w (%s)", ErrNotRegular, kind(m))}
+	}
+	return m, nil
 }
 
 // Open opens a regular file for reading. The open never blocks (a file
