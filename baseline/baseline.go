@@ -9,12 +9,13 @@ package baseline
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/scan"
 )
@@ -78,15 +79,14 @@ func (p *Processor) Name() string { return "baseline" }
 
 // Load reads and detects a baseline file.
 func Load(ctx context.Context, path string, formats []Format) (*Baseline, error) {
-	fi, err := os.Stat(path)
+	// Regular files only, bounded whatever stat says (a link to /dev/zero
+	// reports size 0).
+	data, err := safefile.ReadFile(path, maxFileSize)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %w", err)
-	}
-	if fi.Size() > maxFileSize {
-		return nil, fmt.Errorf("file is larger than %d MiB", maxFileSize>>20)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
+		var tl *safefile.TooLargeError
+		if errors.As(err, &tl) {
+			return nil, fmt.Errorf("file is larger than %d MiB", maxFileSize>>20)
+		}
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
 	names := []string{}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 //go:embed lib rules
@@ -144,7 +145,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, err
 		}
 		for _, f := range files {
-			src, err := os.ReadFile(f)
+			src, err := safefile.ReadFile(f, maxPolicyFile)
 			if err != nil {
 				return nil, fmt.Errorf("reading policy %s: %w", f, err)
 			}
@@ -161,6 +162,9 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	return compile(ctx, modules, custom, opts.Timeout)
 }
+
+// maxPolicyFile bounds one --policy file.
+const maxPolicyFile = 4 << 20
 
 func isPolicyFile(p string) bool {
 	return strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, "_test.rego")

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/kscan-io/kscan/baseline"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/rbac"
 	"github.com/kscan-io/kscan/scan"
@@ -55,7 +55,7 @@ func ReferenceCollector(path string) scan.Collector {
 		if path == "" {
 			return nil
 		}
-		fh, err := os.Open(path)
+		fh, err := safefile.Open(path)
 		if err != nil {
 			return nil // the baseline post-processor reports unreadable files
 		}

@@ -93,6 +93,9 @@ func (c *ciFlags) collectors(_ context.Context, _ *scanFlags) ([]scan.Collector,
 		if fi.IsDir() {
 			return nil, fmt.Errorf("--helm-values %s: is a directory, want a values file", v)
 		}
+		if _, err := safefile.Check(v); err != nil {
+			return nil, fmt.Errorf("--helm-values %s: %w", v, errors.Unwrap(err))
+		}
 	}
 	if c.helmKubeVersion != "" {
 		if _, err := chartutil.ParseKubeVersion(c.helmKubeVersion); err != nil {

@@ -83,6 +83,9 @@ func (k *kubeFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collecto
 	if _, err := policyreport.KindsOf(k.reportAPI); err != nil {
 		return nil, fmt.Errorf("--report-api: %w", err)
 	}
+	if err := k.validateNumbers(); err != nil {
+		return nil, err
+	}
 	if !k.enabled() {
 		if k.report != "" {
 			return nil, fmt.Errorf("--report %s writes into the scanned cluster: add --in-cluster or --kubeconfig/--context", k.report)
@@ -221,4 +224,24 @@ func isTerminal(f *os.File) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// validateNumbers refuses numeric flags outside what the client can use
+// (a negative page size or concurrency, an overflowing burst).
+func (k *kubeFlags) validateNumbers() error {
+	switch {
+	case k.qps <= 0 || k.qps > 1e6:
+		return fmt.Errorf("--kube-qps %g: want more than 0 and at most 1000000", k.qps)
+	case k.burst < 1 || k.burst > 1e6:
+		return fmt.Errorf("--kube-burst %d: want 1 to 1000000", k.burst)
+	case k.concurrency < 1 || k.concurrency > 1024:
+		return fmt.Errorf("--kube-concurrency %d: want 1 to 1024", k.concurrency)
+	case k.pageSize < 0 || k.pageSize > 1e6:
+		return fmt.Errorf("--kube-page-size %d: want 0 (no paging) to 1000000", k.pageSize)
+	case k.reportMaxResults < 1 || k.reportMaxResults > 1e6:
+		return fmt.Errorf("--report-max-results %d: want 1 to 1000000", k.reportMaxResults)
+	case k.requestTimeout <= 0:
+		return fmt.Errorf("--kube-request-timeout %s: want a positive duration", k.requestTimeout)
+	}
+	return nil
 }

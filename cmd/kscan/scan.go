@@ -16,6 +16,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/internal/termsafe"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/report"
@@ -109,7 +110,7 @@ safe keys; what it changed is shown in the report (docs/security.md).`,
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none (default \"default\")")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only findings and the summary; no progress or warnings")
 	fl.BoolVar(&f.noColor, "no-color", false, "disable colour (also when NO_COLOR is set)")
-	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes (1 to 1073741824)")
 	addSkipFlags(fl, f)
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole scan")
 	for _, s := range f.sources() {
@@ -118,10 +119,29 @@ safe keys; what it changed is shown in the report (docs/security.md).`,
 	return cmd
 }
 
+// maxMaxFileSize is the largest --max-file-size: a file that size is parsed
+// in memory, and larger numbers overflowed the read limit (everything read
+// as empty, exit 0).
+const maxMaxFileSize = 1 << 30
+
+// validateLimits refuses limits that would overflow or disable a bound.
+func (f *scanFlags) validateLimits() error {
+	if f.maxFileSize < 1 || f.maxFileSize > maxMaxFileSize {
+		return fmt.Errorf("--max-file-size %d: want 1 to %d bytes (%s)", f.maxFileSize, int64(maxMaxFileSize), safefile.Size(maxMaxFileSize))
+	}
+	if f.timeout <= 0 {
+		return fmt.Errorf("--timeout %s: want a positive duration, e.g. 5m", f.timeout)
+	}
+	return nil
+}
+
 func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	failOn, err := finding.ParseSeverity(f.failOn)
 	if err != nil {
 		return fmt.Errorf("--fail-on: %w", err)
+	}
+	if err := f.validateLimits(); err != nil {
+		return err
 	}
 	if err := f.out.resolve(cmd, f); err != nil {
 		return err

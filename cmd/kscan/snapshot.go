@@ -21,7 +21,7 @@ import (
 // access and snapshot read inputs exactly as scan does.
 func addInputFlags(cmd *cobra.Command, f *scanFlags) {
 	fl := cmd.Flags()
-	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes (1 to 1073741824)")
 	addSkipFlags(fl, f)
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole command")
 	for _, s := range f.sources() {
@@ -32,6 +32,9 @@ func addInputFlags(cmd *cobra.Command, f *scanFlags) {
 // collectGraph runs the collectors kscan scan would run for these paths and
 // flags, and returns the graph before any rule or derivation.
 func collectGraph(ctx context.Context, f *scanFlags, paths []string, stdin io.Reader) (*graph.Graph, error) {
+	if err := f.validateLimits(); err != nil {
+		return nil, err
+	}
 	var collectors []scan.Collector
 	if len(paths) > 0 {
 		collectors = append(collectors, manifestCollector(f, paths, stdin))
