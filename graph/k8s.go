@@ -80,6 +80,30 @@ func IsK8sObject(obj map[string]any) bool {
 	return ok1 && ok2 && av != "" && k != ""
 }
 
+// LastAppliedAnnotation is where kubectl apply keeps the whole object as
+// applied: for a Secret its data in clear, for a workload its env values.
+const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// StripServerFields drops from an object's metadata what must not enter the
+// graph: managedFields (the server's field ownership, which can repeat
+// values) and the last-applied-configuration annotation (a copy of the
+// object, a Secret's data included). Every source builds its nodes through
+// NewK8sNode, so neither reaches rules, reports or snapshots.
+func StripServerFields(meta map[string]any) {
+	if meta == nil {
+		return
+	}
+	delete(meta, "managedFields")
+	if ann, ok := meta["annotations"].(map[string]any); ok {
+		if _, has := ann[LastAppliedAnnotation]; has {
+			delete(ann, LastAppliedAnnotation)
+			if len(ann) == 0 {
+				delete(meta, "annotations")
+			}
+		}
+	}
+}
+
 // NewK8sNode builds the node of a Kubernetes object. defaultNamespace is used
 // for namespaced objects without one. The object's metadata.namespace is set
 // to the namespace it was given, so rules see one shape.
@@ -91,6 +115,7 @@ func NewK8sNode(obj map[string]any, src Source, defaultNamespace string) *Node {
 		meta = map[string]any{}
 		obj["metadata"] = meta
 	}
+	StripServerFields(meta)
 	name, _ := meta["name"].(string)
 	if name == "" {
 		if gn, _ := meta["generateName"].(string); gn != "" {

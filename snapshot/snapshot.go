@@ -85,32 +85,44 @@ func redact(n *graph.Node) *graph.Node { return Redact(n) }
 // a Secret, its data.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-// Redact returns n, or for a Kubernetes Secret a copy whose data and
-// stringData keep their keys with empty values and whose kubectl
-// last-applied-configuration annotation (the applied object, data
-// included) is emptied. Everything that shows nodes (snapshots, kscan
-// query, kscan graph) goes through it.
+// Redact returns n, or a copy without secret values: a Kubernetes
+// Secret's data and stringData keep their keys with empty values; every
+// object's kubectl last-applied-configuration annotation (the applied
+// object: a Secret's data, a workload's env) is emptied; every env entry's
+// literal value is emptied, keeping its name and its valueFrom (which
+// Secret or ConfigMap key it comes from). Everything that shows or stores
+// nodes (snapshots, the in-cluster snapshot ConfigMap, kscan query, kscan
+// graph) goes through it.
 func Redact(n *graph.Node) *graph.Node {
-	if !graph.IsK8s(n) || n.Type != "k8s:core/Secret" {
+	if !graph.IsK8s(n) {
 		return n
 	}
-	c := *n
-	obj := make(map[string]any, len(n.Object))
-	for k, v := range n.Object {
-		obj[k] = v
-	}
-	for _, field := range []string{"data", "stringData"} {
-		if m, ok := obj[field].(map[string]any); ok {
-			r := make(map[string]any, len(m))
-			for k := range m {
-				r[k] = ""
+	obj := n.Object
+	copied := false
+	cow := func() {
+		if !copied {
+			o := make(map[string]any, len(obj))
+			for k, v := range obj {
+				o[k] = v
 			}
-			obj[field] = r
+			obj, copied = o, true
+		}
+	}
+	if n.Type == "k8s:core/Secret" {
+		for _, field := range []string{"data", "stringData"} {
+			if m, ok := obj[field].(map[string]any); ok {
+				r := make(map[string]any, len(m))
+				for k := range m {
+					r[k] = ""
+				}
+				cow()
+				obj[field] = r
+			}
 		}
 	}
 	if meta, ok := obj["metadata"].(map[string]any); ok {
 		if ann, ok := meta["annotations"].(map[string]any); ok {
-			if _, has := ann[lastApplied]; has {
+			if v, has := ann[lastApplied]; has && v != "" {
 				m := make(map[string]any, len(meta))
 				for k, v := range meta {
 					m[k] = v
@@ -121,12 +133,98 @@ func Redact(n *graph.Node) *graph.Node {
 				}
 				a[lastApplied] = ""
 				m["annotations"] = a
+				cow()
 				obj["metadata"] = m
 			}
 		}
 	}
+	if spec, ok := obj["spec"]; ok {
+		if r, changed := redactEnv(spec); changed {
+			cow()
+			obj["spec"] = r
+		}
+	}
+	if !copied {
+		return n
+	}
+	c := *n
 	c.Object = obj
 	return &c
+}
+
+// redactEnv returns v with the literal value of every env entry (a list
+// under "env" of mappings with a name) emptied, copying only what changes.
+func redactEnv(v any) (any, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		var out map[string]any
+		for k, e := range t {
+			var r any
+			var changed bool
+			if k == "env" {
+				r, changed = redactEnvList(e)
+			} else {
+				r, changed = redactEnv(e)
+			}
+			if changed {
+				if out == nil {
+					out = make(map[string]any, len(t))
+					for k2, v2 := range t {
+						out[k2] = v2
+					}
+				}
+				out[k] = r
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case []any:
+		var out []any
+		for i, e := range t {
+			if r, changed := redactEnv(e); changed {
+				if out == nil {
+					out = append([]any(nil), t...)
+				}
+				out[i] = r
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
+}
+
+func redactEnvList(v any) (any, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return redactEnv(v)
+	}
+	var out []any
+	for i, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		if val, has := m["value"]; has && val != "" {
+			if _, named := m["name"]; named {
+				if out == nil {
+					out = append([]any(nil), list...)
+				}
+				c := make(map[string]any, len(m))
+				for k, x := range m {
+					c[k] = x
+				}
+				c["value"] = ""
+				out[i] = c
+			}
+		}
+	}
+	if out != nil {
+		return out, true
+	}
+	return v, false
 }
 
 // IsSnapshot reports whether data (the whole file or its first bytes) is a
@@ -184,6 +282,12 @@ func ReadLimited(r io.Reader, max int64) (*graph.Graph, error) {
 		}
 		n.Object, _ = graph.PlainNumbers(n.Object).(map[string]any)
 		n.Attrs, _ = graph.PlainNumbers(n.Attrs).(map[string]any)
+		if graph.IsK8s(n) {
+			// A snapshot is an input like any file: what must not enter
+			// the graph does not, whoever wrote it.
+			meta, _ := n.Object["metadata"].(map[string]any)
+			graph.StripServerFields(meta)
+		}
 		old := n.Key
 		keys[old] = g.AddNode(n)
 	}

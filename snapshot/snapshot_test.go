@@ -151,12 +151,18 @@ func TestForCluster(t *testing.T) {
 }
 
 // kubectl apply keeps the applied Secret, data included, in an annotation:
-// it is emptied like the data, without changing the graph's node.
+// it is emptied like the data, without changing the graph's node. (Nodes
+// built by graph.NewK8sNode no longer carry it; a node read from an older
+// snapshot may.)
 func TestRedactLastApplied(t *testing.T) {
 	applied := `{"apiVersion":"v1","kind":"Secret","data":{"password":"c2VjcmV0"}}`
 	n := graph.NewK8sNode(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "db", "namespace": "shop",
 		"annotations": map[string]any{lastApplied: applied, "team": "shop"}},
 		"data": map[string]any{"password": "c2VjcmV0"}}, graph.Source{Kind: graph.SourceFile, File: "a.yaml"}, "")
+	if _, kept := n.Object["metadata"].(map[string]any)["annotations"].(map[string]any)[lastApplied]; kept {
+		t.Error("NewK8sNode kept the last-applied annotation")
+	}
+	n.Object["metadata"].(map[string]any)["annotations"].(map[string]any)[lastApplied] = applied
 	r := Redact(n)
 	ann := r.Object["metadata"].(map[string]any)["annotations"].(map[string]any)
 	if ann[lastApplied] != "" || ann["team"] != "shop" {
@@ -166,6 +172,29 @@ func TestRedactLastApplied(t *testing.T) {
 		t.Error("data kept its value")
 	}
 	if n.Object["metadata"].(map[string]any)["annotations"].(map[string]any)[lastApplied] != applied {
+		t.Error("Redact changed the node it was given")
+	}
+}
+
+// Env values of any workload are emptied in what is stored; names and
+// references stay.
+func TestRedactEnv(t *testing.T) {
+	obj := map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "namespace": "shop"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "env": []any{
+			map[string]any{"name": "DB_PASSWORD", "value": "hunter2"},
+			map[string]any{"name": "TOKEN", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "s", "key": "token"}}},
+		}}}}}}}
+	n := graph.NewK8sNode(obj, graph.Source{Kind: graph.SourceFile, File: "a.yaml"}, "")
+	r := Redact(n)
+	env := r.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"].([]any)
+	if v := env[0].(map[string]any); v["name"] != "DB_PASSWORD" || v["value"] != "" {
+		t.Errorf("literal env entry after Redact: %v", v)
+	}
+	if v := env[1].(map[string]any); v["valueFrom"] == nil {
+		t.Errorf("secretKeyRef entry lost its reference: %v", v)
+	}
+	orig := n.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"].([]any)
+	if orig[0].(map[string]any)["value"] != "hunter2" {
 		t.Error("Redact changed the node it was given")
 	}
 }

@@ -111,6 +111,9 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 			if r.reason != "" {
 				msg = fmt.Sprintf("%q %s", r.value, r.reason)
 			}
+			if r.msg != "" {
+				msg = r.msg
+			}
 			g.AddError(graph.InputError{
 				Source:  graph.Source{Kind: graph.SourceFile, File: h.rel(r.file), Line: r.line},
 				Message: "kustomization " + h.rel(abs) + ": " + msg + "; the kustomization is not built",

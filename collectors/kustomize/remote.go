@@ -33,6 +33,7 @@ type remoteRef struct {
 	line   int
 	value  string
 	reason string // for a local path that leaves the tree; "" for remote
+	msg    string // the whole message, when the value must not be shown
 }
 
 // pathLists are the kustomization fields whose string entries are paths
@@ -142,6 +143,14 @@ func checkRefs(dir string, root *confine.Root, base string, allowRemote bool, li
 				}
 			case key == "configMapGenerator" || key == "secretGenerator":
 				for _, e := range seqOrOne(val) {
+					// Kustomize echoes a literal without "=" whole in its
+					// error: for a secretGenerator, the secret itself.
+					for _, l := range seqOrOne(mappingValue(e, "literals")) {
+						if l != nil && l.Kind == yaml.ScalarNode && !strings.Contains(l.Value, "=") {
+							out = append(out, remoteRef{file: k, line: l.Line,
+								msg: key + " literal without \"=\": want KEY=VALUE (the entry is not shown: it may be a secret)"})
+						}
+					}
 					for _, f := range []string{"files", "envs", "env"} {
 						for _, s := range seqOrOne(mappingValue(e, f)) {
 							check(s, false)

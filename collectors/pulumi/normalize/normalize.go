@@ -373,7 +373,12 @@ func plaintextSecrets(typ string, props map[string]any, prefix string) []string 
 			}
 		}
 	}
+	secretProps := generatedSecrets[typ]
 	for _, k := range sortedKeys(props) {
+		if secretProps[k] {
+			walk(props[k], join(prefix, k), k, true, 0)
+			continue
+		}
 		if isK8sSecret && (k == "data" || k == "stringData") {
 			if m, ok := props[k].(map[string]any); ok {
 				for _, dk := range sortedKeys(m) {
@@ -385,6 +390,15 @@ func plaintextSecrets(typ string, props map[string]any, prefix string) []string 
 		walk(props[k], join(prefix, k), k, false, 0)
 	}
 	return out
+}
+
+// generatedSecrets are the properties of resource types that generate a
+// secret, whatever the property is called (the random provider's result).
+var generatedSecrets = map[string]map[string]bool{
+	"random:index/randomPassword:RandomPassword": {"result": true, "bcryptHash": true},
+	"random:index/randomString:RandomString":     {"result": true},
+	"random:index/randomBytes:RandomBytes":       {"base64": true, "hex": true},
+	"tls:index/privateKey:PrivateKey":            {"privateKeyPem": true, "privateKeyOpenssh": true, "privateKeyPemPkcs8": true},
 }
 
 // redact replaces, in a node's object, every value the plaintext-secret

@@ -63,6 +63,8 @@ func TestLooksSecret(t *testing.T) {
 		"apiKey": true, "secretString": true, "auth-token": true, "secret": true,
 		"secretName": false, "secretKeyRef": false, "passwordLength": false, "tokenExpirationSeconds": false,
 		"kmsKeyId": false, "accessKeyId": false, "name": false, "secretArn": false, "automountServiceAccountToken": true,
+		"privateKeyPem": true, "private_key_openssh": true, "privateKeyPemPkcs8": true, "token": true, "tokens": true,
+		"publicKeyPem": false, "pem": false, "certPem": false,
 	}
 	for name, want := range tests {
 		if got := LooksSecret(name); got != want {
@@ -184,5 +186,27 @@ func TestPlaintextSecrets(t *testing.T) {
 				t.Errorf("value kept in node: %s", b)
 			}
 		})
+	}
+}
+
+// The random provider's generated values are secrets whatever their
+// property is called.
+func TestGeneratedSecrets(t *testing.T) {
+	tests := []struct {
+		typ   string
+		props map[string]any
+		want  []string
+	}{
+		{"random:index/randomPassword:RandomPassword", map[string]any{"result": "x", "length": 16.0}, []string{"outputs.result"}},
+		{"random:index/randomString:RandomString", map[string]any{"result": "x", "special": false}, []string{"outputs.result"}},
+		{"random:index/randomBytes:RandomBytes", map[string]any{"base64": "eA==", "hex": "78"}, []string{"outputs.base64", "outputs.hex"}},
+		{"random:index/randomPet:RandomPet", map[string]any{"id": "happy-cat"}, nil},
+		{"tls:index/privateKey:PrivateKey", map[string]any{"privateKeyPem": "-----BEGIN", "publicKeyPem": "-----BEGIN"}, []string{"outputs.privateKeyPem"}},
+	}
+	for _, tc := range tests {
+		got := plaintextSecrets(tc.typ, tc.props, "outputs")
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: %v, want %v", tc.typ, got, tc.want)
+		}
 	}
 }

@@ -169,7 +169,13 @@ func sortedKeys(m map[string]any) []string {
 var secretWords = map[string]bool{
 	"password": true, "passwd": true, "pwd": true, "secret": true, "token": true,
 	"passphrase": true, "credential": true, "credentials": true, "privatekey": true,
-	"connectionstring": true, "apikey": true,
+	"connectionstring": true, "apikey": true, "tokens": true, "secrets": true,
+	"passwords": true,
+}
+
+var formatWords = map[string]bool{
+	"pem": true, "openssh": true, "pkcs8": true, "pkcs1": true, "der": true,
+	"base64": true, "b64": true, "hex": true, "raw": true,
 }
 
 var secretPairs = map[string]bool{
@@ -184,6 +190,11 @@ func LooksSecret(name string) bool {
 	words := splitWords(name)
 	if len(words) == 0 {
 		return false
+	}
+	// A format suffix names how the secret is encoded, not what it is:
+	// privateKeyPem, private_key_openssh, clientSecretBase64.
+	for len(words) > 1 && formatWords[words[len(words)-1]] {
+		words = words[:len(words)-1]
 	}
 	last := words[len(words)-1]
 	if secretWords[last] {

@@ -2,9 +2,12 @@
 # title: Secret-looking Pulumi property holds a plain value
 # description: |
 #   A resource input or output whose name looks like a secret (password,
-#   secret, token, private key, connection string, API key…), or any key of a
-#   Kubernetes Secret's data/stringData, holds a plain value instead of a
-#   Pulumi secret. Plain values are stored unencrypted in the stack's state
+#   secret, token, private key, connection string, API key…, also with an
+#   encoding suffix such as privateKeyPem or private_key_openssh), any key of
+#   a Kubernetes Secret's data/stringData, or a value a provider generates
+#   as a secret (the result of random.RandomPassword and RandomString, the
+#   bytes of RandomBytes, a tls.PrivateKey's private key) holds a plain value
+#   instead of a Pulumi secret. Plain values are stored unencrypted in the stack's state
 #   and shown by `pulumi stack export` and in diffs. The check is computed in
 #   Go; the value itself is never kept nor printed.
 # custom:
