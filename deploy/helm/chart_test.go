@@ -899,3 +899,20 @@ func TestInstalledPermissions(t *testing.T) {
 		})
 	}
 }
+
+// kscan scan deploy/helm/kscan --helm-set … checks the schema too: a bad
+// value is an input error naming the chart, not a render of the defaults.
+func TestScanRejectsBadValues(t *testing.T) {
+	g := graph.New()
+	h := kscanhelm.New(kscanhelm.Options{Release: "kscan", Namespace: "kscan", Set: []string{"report.api=wgpolicy"}, BaseDir: repotest.Root()})
+	if err := h.CollectDir(context.Background(), chartDir(), g); err != nil {
+		t.Fatal(err)
+	}
+	errs := g.Errors()
+	if len(errs) != 1 || !strings.Contains(errs[0].Message, "deploy/helm/kscan") || !strings.Contains(errs[0].Message, "report") {
+		t.Fatalf("input errors %+v", errs)
+	}
+	if n := len(g.Nodes()); n != 0 {
+		t.Errorf("%d objects rendered from bad values", n)
+	}
+}
