@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/kscan-io/kscan/collectors/pulumi"
 	"github.com/kscan-io/kscan/collectors/pulumi/normalize"
@@ -604,6 +608,202 @@ func (s *Server) run(ctx context.Context, g *graph.Graph, sn snapshot) (res resu
 	return res, nil
 }
 
+// findingUnknowns lists the unknown values of a finding's resource and of
+// the resources it is joined to.
+func findingUnknowns(f finding.Finding, nodes map[string]*graph.Node) []string {
+	unknown := unknownPaths(nodes[f.Resource])
+	for _, rel := range f.Related {
+		unknown = append(unknown, unknownPaths(nodes[rel])...)
+	}
+	return unknown
+}
+
+func probeKey(f finding.Finding) string {
+	return f.RuleID + "\x00" + f.Resource + "\x00" + f.Fingerprint
+}
+
+// Probing: an unknown value is replaced, in turn, by each round's value and
+// the resources are evaluated again; a finding that disappears in any round
+// depends on the unknown. Values follow the field's Go type where the
+// object is a Kubernetes kind kscan knows (a string, a bool, a struct…), so
+// that every round stays a valid object for the typed checks (Pod Security
+// facts convert pod specs to corev1): round 0 removes the field; rounds 1
+// and 2 put compliant-looking values (an image with a tag and digest, a
+// hardened securityContext, requests and limits) with the bool false then
+// true.
+const probeRounds = 3
+
+// probeString is a compliant-looking string: an image reference with a tag
+// and a digest.
+var probeString = "kscan-probe.example/unknown:1.0.0@sha256:" + strings.Repeat("0", 64)
+
+// probeObject is a compliant-looking object for any struct-valued field.
+func probeObject() map[string]any {
+	return map[string]any{
+		"privileged": false, "allowPrivilegeEscalation": false, "runAsNonRoot": true,
+		"runAsUser": int64(10001), "runAsGroup": int64(10001), "readOnlyRootFilesystem": true,
+		"capabilities":   map[string]any{"drop": []any{"ALL"}},
+		"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+		"limits":         map[string]any{"cpu": "1", "memory": "1Gi"},
+		"requests":       map[string]any{"cpu": "100m", "memory": "128Mi"},
+	}
+}
+
+// probeValue is round's value for a field of type t (nil t: not known);
+// ok is false when the field is to be removed.
+func probeValue(round int, t reflect.Type) (v any, ok bool) {
+	if round == 0 {
+		return nil, false
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		if round == 1 {
+			return probeString, true
+		}
+		return false, true
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return round == 2, true
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return int64(10001), true
+	case reflect.Slice:
+		return []any{}, true
+	case reflect.Struct, reflect.Map:
+		if t.String() == "intstr.IntOrString" || t.String() == "resource.Quantity" {
+			return "1", true
+		}
+		return probeObject(), true
+	}
+	return probeString, true
+}
+
+// probeUnknowns evaluates the resources once per round, every unknown value
+// replaced, and returns the findings present in all evaluations.
+func (s *Server) probeUnknowns(ctx context.Context, list []resourceInput, sn snapshot) (map[string]bool, error) {
+	var survivors map[string]bool
+	for round := 0; round < probeRounds; round++ {
+		g := buildGraph(list)
+		for _, n := range g.Nodes() {
+			if len(unknownPaths(n)) > 0 {
+				n.Object, _ = substituteUnknown(n.Object, kindType(n.Object), round).(map[string]any)
+			}
+		}
+		res, err := s.run(ctx, g, sn)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, f := range res.findings {
+			k := probeKey(f)
+			if survivors == nil || survivors[k] {
+				seen[k] = true
+			}
+		}
+		survivors = seen
+	}
+	return survivors, nil
+}
+
+// kindType is the Go type of a Kubernetes object's kind, or nil.
+func kindType(obj map[string]any) reflect.Type {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil || kind == "" {
+		return nil
+	}
+	o, err := scheme.Scheme.New(gv.WithKind(kind))
+	if err != nil {
+		return nil
+	}
+	return reflect.TypeOf(o)
+}
+
+// fieldType is the type of the JSON field key of a struct type t (nil when
+// t or the field is not known; a map's values for a map type).
+func fieldType(t reflect.Type, key string) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return t.Elem()
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == key {
+				return f.Type
+			}
+			if name == "" && strings.Contains(opts, "inline") || f.Anonymous && name == "" {
+				if ft := fieldType(f.Type, key); ft != nil {
+					return ft
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func elemType(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		return t.Elem()
+	}
+	return nil
+}
+
+// substituteUnknown returns v (of Go type t, nil if not known) with every
+// unknown marker replaced by the round's value or removed; v is not
+// modified.
+func substituteUnknown(v any, t reflect.Type, round int) any {
+	switch x := v.(type) {
+	case string:
+		if x == normalize.UnknownMarker {
+			p, _ := probeValue(round, t)
+			return runtime.DeepCopyJSONValue(p)
+		}
+		return x
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			ft := fieldType(t, k)
+			if s, ok := e.(string); ok && s == normalize.UnknownMarker {
+				p, keep := probeValue(round, ft)
+				if keep {
+					out[k] = runtime.DeepCopyJSONValue(p)
+				}
+				continue
+			}
+			out[k] = substituteUnknown(e, ft, round)
+		}
+		return out
+	case []any:
+		et := elemType(t)
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok && s == normalize.UnknownMarker {
+				p, keep := probeValue(round, et)
+				if keep {
+					out = append(out, runtime.DeepCopyJSONValue(p))
+				}
+				continue
+			}
+			out = append(out, substituteUnknown(e, et, round))
+		}
+		return out
+	}
+	return v
+}
+
 // unknownPaths lists a node's values that are not known yet.
 func unknownPaths(n *graph.Node) []string {
 	if n == nil {
@@ -645,23 +845,31 @@ func (s *Server) evaluate(ctx context.Context, list []resourceInput, stackCall b
 	}
 	notApplicable := map[string][]string{}
 	fired := map[string]bool{}
+	// A finding about a resource (or one it is joined to) whose values are
+	// partly unknown stands only if it does not depend on them: it must
+	// survive every probe value put in their place (see probes). One that
+	// does depend on them is not judged now; AnalyzeStack judges it again
+	// once the values are known.
+	var survivors map[string]bool
+	for _, f := range res.findings {
+		if len(findingUnknowns(f, res.nodes)) > 0 {
+			if survivors, err = s.probeUnknowns(ctx, list, sn); err != nil {
+				if status.Code(err) == codes.Canceled {
+					return nil, err
+				}
+				survivors = map[string]bool{} // cannot tell: judge nothing that has unknowns
+			}
+			break
+		}
+	}
 	for _, f := range res.findings {
 		r := byRule[f.RuleID]
-		n := res.nodes[f.Resource]
-		// A finding about a resource (or one it is joined to) whose values
-		// are partly unknown may be false: the unknown value could be the
-		// one that satisfies the rule. It is judged again once known
-		// (AnalyzeStack after the update).
-		var unknown []string
-		unknown = append(unknown, unknownPaths(n)...)
-		for _, rel := range f.Related {
-			unknown = append(unknown, unknownPaths(res.nodes[rel])...)
-		}
+		unknown := findingUnknowns(f, res.nodes)
 		urn := f.Location.URN
 		if urn == "" {
 			urn = defaultURN
 		}
-		if len(unknown) > 0 {
+		if len(unknown) > 0 && !survivors[probeKey(f)] {
 			notApplicable[f.RuleID] = append(notApplicable[f.RuleID], fmt.Sprintf("%s: not judged, values not known yet (%s)", urn, strings.Join(unknown, ", ")))
 			continue
 		}

@@ -197,6 +197,16 @@ func TestGoClientInfoAndAnalyze(t *testing.T) {
 		{"known securityContext", deployment(resource.NewProperty("nginx:1.27"), resource.PropertyMap{"securityContext": resource.NewProperty(resource.PropertyMap{})}),
 			[]string{"k8s/privilege-escalation", "k8s/writable-root-fs"}, nil},
 		{"unknown sentinel string", deployment(resource.NewProperty("04da6b54-80e4-46f7-96ec-b56ff0331ba9"), nil), nil, []string{"k8s/image-tag-latest"}},
+		// An unknown image (an ECR repository created in the same stack)
+		// silences the image rules only: the privileged container, which
+		// no image can make safe, still stops the preview.
+		{"unknown image, privileged container", deployment(unknown, resource.PropertyMap{"securityContext": resource.NewProperty(resource.PropertyMap{"privileged": resource.NewProperty(true)})}),
+			[]string{"k8s/privileged-container"}, []string{"k8s/image-tag-latest", "k8s/image-not-pinned"}},
+		{"unknown image, no securityContext", deployment(unknown, nil),
+			[]string{"k8s/privilege-escalation", "k8s/writable-root-fs"}, []string{"k8s/image-tag-latest", "k8s/image-not-pinned"}},
+		// An unknown privileged flag could be false: not judged.
+		{"unknown privileged flag", deployment(resource.NewProperty("nginx:1.27"), resource.PropertyMap{"securityContext": resource.NewProperty(resource.PropertyMap{"privileged": unknown})}),
+			nil, []string{"k8s/privileged-container"}},
 	}
 	for _, c := range analyzeCases {
 		t.Run(c.name, func(t *testing.T) {
