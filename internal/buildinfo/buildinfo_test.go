@@ -6,7 +6,9 @@ import (
 )
 
 func TestVersion(t *testing.T) {
-	mod := func(v string) *debug.BuildInfo { return &debug.BuildInfo{Main: debug.Module{Path: "github.com/kscan-io/kscan", Version: v}} }
+	mod := func(v string) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/kscan-io/kscan", Version: v}}
+	}
 	cases := []struct {
 		name, ldflags string
 		bi            *debug.BuildInfo
