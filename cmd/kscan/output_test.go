@@ -136,3 +136,51 @@ func TestFormatOutputPairs(t *testing.T) {
 		}
 	}
 }
+
+// kscan scan --format policyreport|openreports writes report objects for
+// the demo's files with fail and pass results; a clean manifest gives a
+// JUnit file with passing cases, not tests="0".
+func TestOfflineReportFormatsAndCleanJUnit(t *testing.T) {
+	wd, _ := os.Getwd()
+	demo := filepath.Join(wd, "..", "..", "testdata", "demo")
+	for _, c := range []struct{ format, kind string }{{"policyreport", "kind: PolicyReport\n"}, {"openreports", "kind: Report\n"}} {
+		code, out, errOut := kscan(t, demo, "", "scan", "--fail-on", "none", "--format", c.format, ".")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.format, code, errOut)
+		}
+		if !strings.Contains(out, c.kind) || !strings.Contains(out, "result: pass") || !strings.Contains(out, "result: fail") || !strings.Contains(out, "namespace: shop") {
+			t.Errorf("%s output lacks its kind or pass/fail results:\n%.600s", c.format, out)
+		}
+	}
+	dir := t.TempDir()
+	clean := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      automountServiceAccountToken: false
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: web
+        image: registry.example.com/web:1.2.3@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+        resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {cpu: 100m, memory: 64Mi}}
+        livenessProbe: {httpGet: {path: /, port: 8080}}
+        readinessProbe: {httpGet: {path: /, port: 8080}}
+`
+	if err := os.WriteFile(filepath.Join(dir, "web.yaml"), []byte(clean), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errOut := kscan(t, dir, "", "scan", "--fail-on", "none", "--rules", "k8s/run-as-root,k8s/privileged-container,k8s/image-tag-latest", "--format", "junit", ".")
+	for _, want := range []string{`failures="0"`, `<testcase name="shop/Deployment/web" classname="k8s/run-as-root"></testcase>`, `<testcase name="shop/Deployment/web" classname="k8s/image-tag-latest"></testcase>`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("clean JUnit lacks %q:\n%s%s", want, out, errOut)
+		}
+	}
+	if strings.Contains(out, `tests="0"`) {
+		t.Errorf("clean scan has tests=\"0\":\n%s", out)
+	}
+}
