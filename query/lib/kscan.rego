@@ -93,9 +93,9 @@ internet_routes(w) := [r | some r in routes(w); r.internet]
 # meets ("restricted", "baseline" or "privileged"), judged by Kubernetes'
 # own checks (pss/).
 pss_level(w) := "privileged" if {
-	count(object.get(input.facts, ["pss", "workloads", w.key, "baseline"], {})) > 0
+	count(input.facts.pss.workloads[w.key].baseline) > 0
 } else := "baseline" if {
-	count(object.get(input.facts, ["pss", "workloads", w.key, "restricted"], {})) > 0
+	count(input.facts.pss.workloads[w.key].restricted) > 0
 } else := "restricted"
 
 # pss_failures(w, level): the failed controls of a level, by control id.

@@ -32,17 +32,61 @@ pod_spec(n) := n.object.spec if {
 	n.kind == "CronJob"
 } else := n.object.spec.template.spec
 
-# used contains [namespace, kind, name] for every reference.
-used contains [n.namespace, kind, name] if {
+# workload_nodes: every node with a pod spec, owned ones included.
+workload_nodes := [n |
 	some t in workload_types
 	some n in kscan.of_type(t)
+]
+
+# containers_of(n): the init, regular and ephemeral containers of a node.
+containers_of(n) := [c |
 	spec := pod_spec(n)
-	some [kind, name] in spec_refs(spec)
+	some list in ["initContainers", "containers", "ephemeralContainers"]
+	some c in object.get(spec, list, [])
+]
+
+# used contains [namespace, kind, name] for every reference. One rule per
+# kind of reference, each walking the workloads once.
+used contains [n.namespace, "ConfigMap", v.configMap.name] if {
+	some n in workload_nodes
+	some v in object.get(pod_spec(n), "volumes", [])
+	v.configMap.name
 }
 
-spec_refs(spec) := (((({["ConfigMap", v.configMap.name] | some v in object.get(spec, "volumes", []); v.configMap.name} | {["Secret", v.secret.secretName] | some v in object.get(spec, "volumes", []); v.secret.secretName}) | {["ConfigMap", s.configMap.name] | some v in object.get(spec, "volumes", []); some s in object.get(v, ["projected", "sources"], []); s.configMap.name}) | {["Secret", s.secret.name] | some v in object.get(spec, "volumes", []); some s in object.get(v, ["projected", "sources"], []); s.secret.name}) | {["Secret", p.name] | some p in object.get(spec, "imagePullSecrets", []); p.name}) | {r | some list in ["initContainers", "containers", "ephemeralContainers"]; some c in object.get(spec, list, []); some r in container_refs(c)}
+used contains [n.namespace, "Secret", v.secret.secretName] if {
+	some n in workload_nodes
+	some v in object.get(pod_spec(n), "volumes", [])
+	v.secret.secretName
+}
 
-container_refs(c) := (({["ConfigMap", e.valueFrom.configMapKeyRef.name] | some e in object.get(c, "env", []); e.valueFrom.configMapKeyRef.name} | {["Secret", e.valueFrom.secretKeyRef.name] | some e in object.get(c, "env", []); e.valueFrom.secretKeyRef.name}) | {["ConfigMap", e.configMapRef.name] | some e in object.get(c, "envFrom", []); e.configMapRef.name}) | {["Secret", e.secretRef.name] | some e in object.get(c, "envFrom", []); e.secretRef.name}
+used contains [n.namespace, kind, name] if {
+	some n in workload_nodes
+	some v in object.get(pod_spec(n), "volumes", [])
+	some src in object.get(v, ["projected", "sources"], [])
+	some [kind, field] in [["ConfigMap", "configMap"], ["Secret", "secret"]]
+	name := src[field].name
+}
+
+used contains [n.namespace, "Secret", p.name] if {
+	some n in workload_nodes
+	some p in object.get(pod_spec(n), "imagePullSecrets", [])
+}
+
+used contains [n.namespace, kind, name] if {
+	some n in workload_nodes
+	some c in containers_of(n)
+	some e in object.get(c, "env", [])
+	some [kind, field] in [["ConfigMap", "configMapKeyRef"], ["Secret", "secretKeyRef"]]
+	name := e.valueFrom[field].name
+}
+
+used contains [n.namespace, kind, name] if {
+	some n in workload_nodes
+	some c in containers_of(n)
+	some e in object.get(c, "envFrom", [])
+	some [kind, field] in [["ConfigMap", "configMapRef"], ["Secret", "secretRef"]]
+	name := e[field].name
+}
 
 used contains [sa.namespace, "Secret", s.name] if {
 	some sa in kscan.of_type("k8s:core/ServiceAccount")

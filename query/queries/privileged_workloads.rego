@@ -31,7 +31,17 @@ result contains row if {
 
 pod_reasons(w) := [sprintf("%s: true", [f]) | some f in ["hostNetwork", "hostPID", "hostIPC"]; object.get(w.pod_spec, f, false) == true]
 
-container_reasons(c) := array.concat(
-	[x | object.get(c, ["securityContext", "privileged"], false) == true; x := "privileged: true"],
-	[sprintf("capability %s", [cap]) | some cap in sort({upper(x) | some x in object.get(c, ["securityContext", "capabilities", "add"], [])}); trim_prefix(cap, "CAP_") in root_caps],
-)
+# container_reasons(c): cheap when the container has no securityContext
+# settings of interest, which is most of them.
+container_reasons(c) := array.concat(privileged(c), capabilities(c))
+
+privileged(c) := ["privileged: true"] if {
+	c.securityContext.privileged == true
+} else := []
+
+capabilities(c) := [sprintf("capability %s", [cap]) |
+	some cap in sort({upper(x) | some x in c.securityContext.capabilities.add})
+	trim_prefix(cap, "CAP_") in root_caps
+] if {
+	c.securityContext.capabilities.add
+} else := []

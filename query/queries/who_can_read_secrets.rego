@@ -2,8 +2,8 @@
 # title: Who can read Secrets
 # description: |
 #   Every subject (User, Group, ServiceAccount) that a binding allows to
-#   get, list or watch Secrets, with the binding, the role (aggregation
-#   resolved), the namespace it holds in ("*": every namespace, a
+#   get, list or watch Secrets (judged by rbac/ with the API server's own
+#   rule matcher), with the binding, the role (aggregation resolved), the namespace it holds in ("*": every namespace, a
 #   ClusterRoleBinding) and the Secrets it is limited to by resourceNames
 #   ("all" when not limited). With namespace=payments, only what reaches
 #   Secrets in payments (its RoleBindings and every ClusterRoleBinding).
@@ -22,24 +22,22 @@ package kscan.queries.who_can_read_secrets
 import data.kscan
 import data.kscan.lib.rbac
 
-read_verbs := ["get", "list", "watch"]
+# The checks rbac/ computes for every role with the API server's own rule
+# matcher (wildcards, resourceNames): {all} or {names}.
+read_checks := {"get": "get secrets", "list": "list secrets", "watch": "watch secrets"}
 
 result contains row if {
 	some subject, grants in object.get(kscan.facts, ["rbac", "subjects"], {})
 	some g in grants
 	kscan.in_scope(g.namespace, kscan.param("namespace", ""))
 	role := kscan.nodes[g.role]
-	matching := [rule |
-		some rule in rbac.rules_of(role)
-		some v in read_verbs
-		kscan.allows(rule, v, "secrets")
-	]
-	count(matching) > 0
+	checks := {v: c | some v, id in read_checks; c := rbac.check(role, id)}
+	count(checks) > 0
 	row := {
 		"subject": subject,
-		"verbs": sort({v | some v in read_verbs; some rule in matching; kscan.allows(rule, v, "secrets")}),
+		"verbs": sort([v | some v, _ in checks]),
 		"namespace": scope(g.namespace),
-		"secrets": limited(matching),
+		"secrets": limited(checks),
 		"binding": kscan.nodes[g.binding].id,
 		"role": role.id,
 	}
@@ -49,7 +47,7 @@ scope("") := "*"
 
 scope(ns) := ns if ns != ""
 
-limited(rules) := ["all"] if {
-	some r in rules
-	count(object.get(r, "resourceNames", [])) == 0
-} else := sort({n | some r in rules; some n in r.resourceNames})
+limited(checks) := ["all"] if {
+	some _, c in checks
+	c.all
+} else := sort({n | some _, c in checks; some n in c.names})

@@ -29,3 +29,11 @@ test_every_namespace if {
 	rows := q.result with input as kscan.graph(objects)
 	{r.subject | some r in rows} == {"ServiceAccount payments/ci", "User alice", "User bob"}
 }
+
+# Kubernetes' own admin ClusterRole (derived from the bootstrap policy when
+# a binding names it) reads Secrets: judged by its content, not its name.
+test_builtin_admin_reads_secrets if {
+	b := {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "team-admin", "namespace": "payments"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"}, "subjects": [{"kind": "Group", "name": "payments-team"}]}
+	rows := q.result with input as kscan.graph([b])
+	{[r.subject, r.role, r.secrets] | some r in rows} == {["Group payments-team", "ClusterRole/admin", ["all"]]}
+}
