@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -50,9 +52,7 @@ func startWatch(t *testing.T, kubeconfig, expr string) (<-chan watchLine, func()
 				once = true
 				close(ready)
 			}
-			if !strings.Contains(sc.Text(), "watch update") {
-				t.Logf("stderr: %s", sc.Text())
-			}
+			t.Logf("stderr: %s", sc.Text())
 		}
 	}()
 	lines := make(chan watchLine, 100)
@@ -213,5 +213,58 @@ func TestQueryWatch(t *testing.T) {
 	}
 	if code := stopSecrets(); code != 0 {
 		t.Errorf("exit %d after SIGINT, want 0", code)
+	}
+}
+
+// TestQueryWatchMemory: 10,000 updates of one object while a watch runs;
+// the heap after them is no larger than after the first 1,000 (give or
+// take the noise of one graph): nothing is kept per update.
+func TestQueryWatchMemory(t *testing.T) {
+	srv := testenv.APIServerFor(t)
+	t.Cleanup(testenv.StopAll)
+	const ns = "watchmem"
+	kubetest.EnsureNamespace(t, srv.Config, ns)
+	cs, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	t.Setenv("KSCAN_DEBUG_TIMINGS", "1")
+	lines, stop := startWatch(t, srv.Kubeconfig, `some n in kscan.of_type("k8s:core/ConfigMap"); n.namespace == "watchmem"; cm := n.id; v := n.object.data.v`)
+	go func() {
+		for range lines { // one - and one + per visible change
+		}
+	}()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "counter", Namespace: ns}, Data: map[string]string{"v": "0"}}
+	if cm, err = cs.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var at1k uint64
+	start := time.Now()
+	for i := 1; i <= 10000; i++ {
+		cm.Data["v"] = fmt.Sprint(i)
+		if cm, err = cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1000 {
+			time.Sleep(300 * time.Millisecond) // let the last evaluation finish
+			at1k = heap()
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	at10k := heap()
+	t.Logf("10,000 updates in %s; heap %.1f MiB after 1,000, %.1f MiB after 10,000", time.Since(start).Round(time.Second), float64(at1k)/(1<<20), float64(at10k)/(1<<20))
+	if at10k > at1k+16<<20 {
+		t.Errorf("heap grew from %.1f to %.1f MiB over 9,000 updates", float64(at1k)/(1<<20), float64(at10k)/(1<<20))
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d after SIGINT", code)
 	}
 }
