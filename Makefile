@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin
 export KSCAN_TESTBIN ?= $(HOME)/.cache/kscan-testbin
 
-.PHONY: all build test unit lint demo bench bench-peers testbin clean image release
+.PHONY: all build test unit lint rego demo bench bench-peers testbin clean image release
 
 all: build
 
@@ -28,6 +28,16 @@ unit:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+
+# The Rego rules with OPA's own tooling, through cmd/opa (OPA's CLI with
+# kscan.graph registered; rule fixtures in testdata/ are not data): opa fmt
+# in check mode, check --strict and the Rego tests. cmd/opa's Go test runs
+# the same three in make test.
+rego:
+	$(GO) build -o $(BIN)/opa ./cmd/opa
+	$(BIN)/opa fmt --list --fail policies/
+	$(BIN)/opa check --strict policies/
+	$(BIN)/opa test policies/
 
 demo: build
 	@echo "+ kscan scan testdata/demo --fail-on none --output-format html=kscan-report.html"

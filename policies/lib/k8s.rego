@@ -50,7 +50,7 @@ is_true(x) if x == true
 
 # The effective security context value of a container: the container's own
 # setting, else the pod's (for fields that exist at both levels).
-effective(w, c, field) := c.securityContext[field]
+effective(_, c, field) := c.securityContext[field]
 
 effective(w, c, field) := w.pod_spec.securityContext[field] if {
 	not has_key(object.get(c, "securityContext", {}), field)
