@@ -100,6 +100,63 @@ allowed(image) if {
 	startswith(image, concat("", [r, "/"]))
 }
 `},
+	{"allowed_registries_test.rego", `# Tests of allowed_registries.rego: kscan policy test DIR runs them (and
+# the examples in testdata/allowed_registries/). kscan.graph builds the input
+# a scan would build from these objects.
+package kscan.rules.custom.allowed_registries_test
+
+import data.kscan.rules.custom.allowed_registries as rule
+
+deployment(image) := {
+	"apiVersion": "apps/v1",
+	"kind": "Deployment",
+	"metadata": {"name": "web", "namespace": "shop"},
+	"spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}},
+}
+
+test_other_registry_denied if {
+	inp := kscan.graph([deployment("docker.io/library/nginx:1.27")])
+	some f in rule.deny with input as inp
+	f.key == "shop/Deployment/web"
+}
+
+test_allowed_registry_allowed if {
+	inp := kscan.graph([deployment("registry.example.com/shop/web:1.4.2")])
+	count(rule.deny) == 0 with input as inp
+}
+
+test_registry_name_prefix_denied if {
+	# registry.example.com.evil.io is another registry.
+	inp := kscan.graph([deployment("registry.example.com.evil.io/web:1")])
+	count(rule.deny) == 1 with input as inp
+}
+`},
+	{"testdata/allowed_registries/failure.docker-hub.yaml", `# An example the rule must flag (kscan policy test scans it).
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: docker.io/library/nginx:1.27
+`},
+	{"testdata/allowed_registries/success.allowed.yaml", `# An example the rule must accept (kscan policy test scans it).
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: registry.example.com/shop/web:1.4.2
+`},
 }
 
 // WritePack writes a ready policy pack into dir (created if needed) and
@@ -117,7 +174,7 @@ func WritePack(dir, name string, force bool) ([]string, error) {
 	}
 	if !force {
 		for _, f := range scaffold {
-			p := filepath.Join(dir, f.name)
+			p := filepath.Join(dir, filepath.FromSlash(f.name))
 			if _, err := os.Stat(p); err == nil {
 				return nil, fmt.Errorf("%s already exists (use --force to overwrite)", p)
 			} else if !errors.Is(err, os.ErrNotExist) {
@@ -130,7 +187,10 @@ func WritePack(dir, name string, force bool) ([]string, error) {
 	}
 	var out []string
 	for _, f := range scaffold {
-		p := filepath.Join(dir, f.name)
+		p := filepath.Join(dir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return out, err
+		}
 		if err := os.WriteFile(p, []byte(strings.ReplaceAll(f.text, "{{name}}", name)), 0o644); err != nil {
 			return out, err
 		}
