@@ -17,7 +17,6 @@ import (
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/policies"
-	"github.com/kscan-io/kscan/scan"
 )
 
 // Baseline states (SARIF 2.1.0 §3.27.24).
@@ -63,8 +62,6 @@ type Options struct {
 
 // Processor is a scan.PostProcessor.
 type Processor struct{ opts Options }
-
-var _ scan.PostProcessor = (*Processor)(nil)
 
 // New returns the baseline post-processor.
 func New(opts Options) *Processor {

@@ -108,6 +108,19 @@ func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []p
 	return EvaluateWith(ctx, e, g, rules, policies.PrepareOptions{})
 }
 
+// Evaluator is snapshot.BaselineFormat.Evaluate for an engine and selected
+// rules: a snapshot's graph goes through the same evaluation as the scan, so
+// the baseline's findings compare like for like.
+func Evaluator(e *policies.Engine, rules []policies.Rule) func(ctx context.Context, g *graph.Graph) ([]finding.Finding, error) {
+	return func(ctx context.Context, g *graph.Graph) ([]finding.Finding, error) {
+		rep, err := Evaluate(ctx, e, g, rules)
+		if err != nil {
+			return nil, err
+		}
+		return rep.Findings, nil
+	}
+}
+
 // EvaluateWith is Evaluate with settings for Prepare.
 func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, prep policies.PrepareOptions) (*finding.Report, error) {
 	done := phase("prepare+input")

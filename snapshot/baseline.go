@@ -9,9 +9,7 @@ import (
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/safefile"
-	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/rbac"
-	"github.com/kscan-io/kscan/scan"
 )
 
 // BaselineFormat lets `kscan scan --baseline FILE` take a snapshot: the
@@ -50,32 +48,42 @@ func (f BaselineFormat) Parse(ctx context.Context, path string, data []byte) (*b
 // path is a snapshot; anything else, e.g. a SARIF baseline, is left to the
 // baseline post-processor) to the scanned graph as the "baseline" RBAC
 // reference, so rbac/drift reports what changed since the snapshot.
-func ReferenceCollector(path string) scan.Collector {
-	return scan.CollectorFunc{N: "snapshot", F: func(ctx context.Context, g *graph.Graph) error {
-		if path == "" {
-			return nil
-		}
-		fh, err := safefile.Open(path)
-		if err != nil {
-			return nil // the baseline post-processor reports unreadable files
-		}
-		defer fh.Close()
-		head := make([]byte, 64<<10)
-		n, _ := fh.Read(head)
-		if !IsSnapshot(head[:n]) {
-			return nil
-		}
-		if _, err := fh.Seek(0, 0); err != nil {
-			return err
-		}
-		sg, err := Read(fh)
-		if err != nil {
-			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: path}, Message: err.Error()})
-			return nil
-		}
-		rbac.AddReference(g, rbac.RefBaseline, LiveNodes(sg))
+// It is a scan.Collector (asserted in scan's tests: post-processing
+// packages do not import the pipeline).
+func ReferenceCollector(path string) Reference { return Reference{Path: path} }
+
+// Reference is the collector ReferenceCollector returns.
+type Reference struct{ Path string }
+
+// Name implements scan.Collector.
+func (Reference) Name() string { return "snapshot" }
+
+// Collect implements scan.Collector.
+func (r Reference) Collect(ctx context.Context, g *graph.Graph) error {
+	path := r.Path
+	if path == "" {
 		return nil
-	}}
+	}
+	fh, err := safefile.Open(path)
+	if err != nil {
+		return nil // the baseline post-processor reports unreadable files
+	}
+	defer fh.Close()
+	head := make([]byte, 64<<10)
+	n, _ := fh.Read(head)
+	if !IsSnapshot(head[:n]) {
+		return nil
+	}
+	if _, err := fh.Seek(0, 0); err != nil {
+		return err
+	}
+	sg, err := Read(fh)
+	if err != nil {
+		g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: path}, Message: err.Error()})
+		return nil
+	}
+	rbac.AddReference(g, rbac.RefBaseline, LiveNodes(sg))
+	return nil
 }
 
 // LiveNodes are the nodes of a graph that describe the scanned estate
@@ -90,17 +98,4 @@ func LiveNodes(g *graph.Graph) []*graph.Node {
 		out = append(out, n)
 	}
 	return out
-}
-
-// Evaluator is BaselineFormat.Evaluate for a scan's engine and selected
-// rules: the snapshot's graph goes through the same pipeline as the scan
-// (scan.Evaluate), so the baseline's findings compare like for like.
-func Evaluator(e *policies.Engine, rules []policies.Rule) func(ctx context.Context, g *graph.Graph) ([]finding.Finding, error) {
-	return func(ctx context.Context, g *graph.Graph) ([]finding.Finding, error) {
-		rep, err := scan.Evaluate(ctx, e, g, rules)
-		if err != nil {
-			return nil, err
-		}
-		return rep.Findings, nil
-	}
 }

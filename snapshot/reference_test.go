@@ -118,7 +118,7 @@ subjects: [{kind: User, name: bob}]
 		t.Fatal(err)
 	}
 	os.WriteFile(path, buf.Bytes(), 0o644)
-	formats := append(baseline.DefaultFormats(), snapshot.BaselineFormat{Evaluate: snapshot.Evaluator(engine, rules)})
+	formats := append(baseline.DefaultFormats(), snapshot.BaselineFormat{Evaluate: scan.Evaluator(engine, rules)})
 	b, err := baseline.Load(ctx, path, formats)
 	if err != nil {
 		t.Fatal(err)

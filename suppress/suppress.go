@@ -17,7 +17,6 @@ import (
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
-	"github.com/kscan-io/kscan/scan"
 )
 
 // Annotations read on an object or on its pod template's metadata.
@@ -70,8 +69,6 @@ func New(opts Options) *Processor {
 	}
 	return &Processor{opts: opts}
 }
-
-var _ scan.PostProcessor = (*Processor)(nil)
 
 // Name implements scan.PostProcessor.
 func (p *Processor) Name() string { return "suppressions" }

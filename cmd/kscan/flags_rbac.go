@@ -84,6 +84,6 @@ func (f *scanFlags) snapshotBaselineFormat() baseline.Format {
 		if err != nil {
 			return nil, err
 		}
-		return snapshot.Evaluator(e, rules)(ctx, g)
+		return scan.Evaluator(e, rules)(ctx, g)
 	}}
 }

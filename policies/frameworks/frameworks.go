@@ -17,7 +17,6 @@ import (
 
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/scan"
 )
 
 //go:embed *.yaml
@@ -342,8 +341,6 @@ func (s Summary) Process(_ context.Context, _ *graph.Graph, r *finding.Report) e
 // Filter is a scan.PostProcessor that keeps only the rules of a framework,
 // their findings and their notifications (`kscan scan --framework`).
 type Filter struct{ FW *Framework }
-
-var _ scan.PostProcessor = Filter{}
 
 // Name implements scan.PostProcessor.
 func (Filter) Name() string { return "framework" }
