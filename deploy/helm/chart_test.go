@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -914,5 +915,131 @@ func TestScanRejectsBadValues(t *testing.T) {
 	}
 	if n := len(g.Nodes()); n != 0 {
 		t.Errorf("%d objects rendered from bad values", n)
+	}
+}
+
+// The CronJob's arguments, as the chart renders them, work with the chart's
+// RBAC: kscan (built from this tree) runs them as the release's
+// ServiceAccount against the real API server, with --in-cluster replaced by
+// a kubeconfig holding that ServiceAccount's token. Nothing is forbidden,
+// the reports of the chosen API and the snapshot are written.
+func TestArgsRunAsServiceAccount(t *testing.T) {
+	srv := testenv.APIServerFor(t)
+	bin := filepath.Join(t.TempDir(), "kscan")
+	build := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "./cmd/kscan")
+	build.Dir = repotest.Root()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building kscan: %v\n%s", err, out)
+	}
+	a, err := kubetest.NewApplier(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, release, doc string
+		api                string
+		snapshot           bool
+	}{
+		{"defaults", "run", "", "policyreport", true},
+		{"openreports, selected rules, no snapshot", "run-or", "report: {api: openreports}\nscan: {rules: ['k8s/*'], severity: [medium, low], framework: nsa, defaultWaivers: false}\nsnapshot: {enabled: false}\nextraArgs: [--kube-qps=20]", "openreports", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ns := c.release
+			kubetest.EnsureNamespace(t, srv.Config, ns)
+			objs := mustRender(t, c.release, ns, values(t, c.doc))
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			if err := a.Apply(ctx, objs, false); err != nil {
+				t.Fatal(err)
+			}
+			sa := kubetest.ServiceAccountConfig(t, srv.Config, ns, c.release+"-kscan")
+			dir := t.TempDir()
+			kubeconfig := filepath.Join(dir, "kubeconfig")
+			if err := os.WriteFile(kubeconfig, []byte(testenv.KubeconfigFor(srv.URL, "kscan", sa.BearerToken)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "kscan.json")
+			var argv []string
+			for _, x := range args(t, objs) {
+				switch x {
+				case "scan":
+					continue
+				case "--in-cluster":
+					// In a pod the snapshot namespace is the pod's.
+					argv = append(argv, "--kubeconfig="+kubeconfig, "--snapshot-namespace="+ns)
+				case "--output=/tmp/kscan.json":
+					argv = append(argv, "--output="+out)
+				default:
+					argv = append(argv, x)
+				}
+			}
+			cmd := exec.CommandContext(ctx, bin, append([]string{"scan"}, argv...)...)
+			cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("kscan scan %q: %v\n%s", argv, err, stderr.String())
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rep struct {
+				Complete         bool
+				Findings         []struct{ RuleID string }
+				Errors, Warnings []struct{ Level, Message string }
+			}
+			if err := json.Unmarshal(data, &rep); err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Complete {
+				t.Error("the scan is incomplete")
+			}
+			for _, n := range rep.Errors {
+				t.Errorf("scan error: %s", n.Message)
+			}
+			for _, n := range rep.Warnings {
+				if strings.Contains(n.Message, "forbidden") || strings.Contains(n.Message, "cannot") {
+					t.Errorf("scan warning: %s", n.Message)
+				} else {
+					t.Logf("scan warning: %s", n.Message)
+				}
+			}
+			if len(rep.Findings) == 0 {
+				t.Error("no findings: the scan saw nothing (not even the chart's unpinned image)")
+			}
+			if strings.Contains(c.doc, "rules:") {
+				for _, f := range rep.Findings {
+					if !strings.HasPrefix(f.RuleID, "k8s/") {
+						t.Errorf("--rules k8s/* ran %s", f.RuleID)
+					}
+				}
+			}
+			// The reports of the chosen API, in the release namespace.
+			group, kind := "wgpolicyk8s.io", "policyreports"
+			if c.api == "openreports" {
+				group, kind = "openreports.io", "reports"
+			}
+			var list struct{ Items []json.RawMessage }
+			path := "/apis/" + group + "/" + map[string]string{"wgpolicyk8s.io": "v1alpha2", "openreports.io": "v1alpha1"}[group] + "/namespaces/" + ns + "/" + kind
+			body, err := cs.RESTClient().Get().AbsPath(path).DoRaw(ctx)
+			if err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+			if err := json.Unmarshal(body, &list); err != nil {
+				t.Fatal(err)
+			}
+			if len(list.Items) != 1 {
+				t.Errorf("%s: %d report objects, want 1", path, len(list.Items))
+			}
+			_, err = cs.CoreV1().ConfigMaps(ns).Get(ctx, "kscan-snapshot", metav1.GetOptions{})
+			if got := err == nil; got != c.snapshot {
+				t.Errorf("snapshot ConfigMap in %s: %v (err %v), want %v", ns, got, err, c.snapshot)
+			}
+		})
 	}
 }
