@@ -945,7 +945,7 @@ func TestArgsRunAsServiceAccount(t *testing.T) {
 		snapshot           bool
 	}{
 		{"defaults", "run", "", "policyreport", true},
-		{"openreports, selected rules, no snapshot", "run-or", "report: {api: openreports}\nscan: {rules: ['k8s/*'], severity: [medium, low], framework: nsa, defaultWaivers: false}\nsnapshot: {enabled: false}\nextraArgs: [--kube-qps=20]", "openreports", false},
+		{"openreports, selected rules, no snapshot", "run-or", "report: {api: openreports}\nscan: {rules: ['k8s/*'], skipRules: [k8s/image-tag-latest], severity: [medium, low], framework: nsa, defaultWaivers: false, clusterName: prod-eu}\nsnapshot: {enabled: false}\nextraArgs: [--kube-qps=20]", "openreports", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ns := c.release
@@ -989,8 +989,11 @@ func TestArgsRunAsServiceAccount(t *testing.T) {
 				t.Fatal(err)
 			}
 			var rep struct {
-				Complete         bool
-				Findings         []struct{ RuleID string }
+				Complete bool
+				Findings []struct {
+					RuleID   string
+					Location struct{ Cluster string }
+				}
 				Errors, Warnings []struct{ Level, Message string }
 			}
 			if err := json.Unmarshal(data, &rep); err != nil {
@@ -1012,11 +1015,15 @@ func TestArgsRunAsServiceAccount(t *testing.T) {
 			if len(rep.Findings) == 0 {
 				t.Error("no findings: the scan saw nothing (not even the chart's unpinned image)")
 			}
-			if strings.Contains(c.doc, "rules:") {
-				for _, f := range rep.Findings {
-					if !strings.HasPrefix(f.RuleID, "k8s/") {
-						t.Errorf("--rules k8s/* ran %s", f.RuleID)
-					}
+			// --cluster-name names the cluster only with --in-cluster (here it
+			// is just accepted): locations carry the kubeconfig's context.
+			wantCluster := "testenv"
+			for _, f := range rep.Findings {
+				if strings.Contains(c.doc, "rules:") && (!strings.HasPrefix(f.RuleID, "k8s/") || f.RuleID == "k8s/image-tag-latest") {
+					t.Errorf("--rules k8s/* --skip-rules k8s/image-tag-latest ran %s", f.RuleID)
+				}
+				if f.Location.Cluster != wantCluster {
+					t.Errorf("%s located in cluster %q, want %q", f.RuleID, f.Location.Cluster, wantCluster)
 				}
 			}
 			// The reports of the chosen API, in the release namespace.
