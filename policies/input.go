@@ -11,7 +11,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/kscan-io/kscan/collectors/registry/imagelink"
+	"github.com/kscan-io/kscan/enrich/imagelink"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -558,6 +558,6 @@ func sortedKeys[V any](m map[string]V) []string {
 // UnknownValue is how collectors write a value that is not known yet (a
 // computed output during a Pulumi preview). Rules treat it as unknown, never
 // as empty.
-const UnknownValue = "[unknown]"
+const UnknownValue = graph.UnknownMarker
 
 func isUnknown(s string) bool { return s == UnknownValue }

@@ -1,8 +1,8 @@
 package policies
 
 import (
-	"github.com/kscan-io/kscan/collectors/pulumi/drift"
-	"github.com/kscan-io/kscan/collectors/registry/imagelink"
+	"github.com/kscan-io/kscan/enrich/drift"
+	"github.com/kscan-io/kscan/enrich/imagelink"
 	"github.com/kscan-io/kscan/exposure"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/iampolicy"

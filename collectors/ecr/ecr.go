@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/kscan-io/kscan/collectors/registry/imagelink"
+	"github.com/kscan-io/kscan/enrich/imagelink"
 	"github.com/kscan-io/kscan/graph"
 )
 

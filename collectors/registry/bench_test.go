@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/kscan-io/kscan/collectors/registry/imagelink"
+	"github.com/kscan-io/kscan/enrich/imagelink"
 )
 
 // BenchmarkResolve2000 resolves 2,000 distinct images (each in its own

@@ -26,7 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/kscan-io/kscan/collectors/registry/imagelink"
+	"github.com/kscan-io/kscan/enrich/imagelink"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/testenv"

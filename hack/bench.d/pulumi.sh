@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "== pulumi: collect a 10k-resource stack export; drift comparison"
 go test -run '^$' -bench . -benchtime 5x ./collectors/pulumi/ | grep -E '^Benchmark'
-go test -run '^$' -bench . ./collectors/pulumi/drift/ | grep -E '^Benchmark'
+go test -run '^$' -bench . ./enrich/drift/ | grep -E '^Benchmark'

@@ -46,18 +46,11 @@ var rules = []rule{
 // allowed are the dependencies that break a rule today, each with the
 // reason and what removes it. An entry that is no longer needed fails the
 // test, so the list only shrinks.
-var allowed = map[string]map[string]string{
-	// policies.Prepare runs every enrichment, and two of them still live
-	// under collectors/: the move to enrich/ (issue 17, "enrich/") removes
-	// these. They reach every package that imports policies
-	// (policies/builtins too).
-	"policies/...": {
-		"collectors/pulumi/drift":       "Prepare: drift.Enrich (declared vs live Pulumi objects); to move to enrich/",
-		"collectors/registry/imagelink": "Prepare and BuildInput: imagelink.Enrich and ResolvedDigests; to move to enrich/",
-		"collectors/pulumi/normalize":   "through collectors/pulumi/drift (normalize.AttrK8sID, normalize.IsMarker)",
-		"collectors/iam":                "through collectors/pulumi/normalize",
-	},
-}
+//
+// Empty today. The form of an entry, keyed like a rule's From:
+//
+//	"policies/...": {"collectors/x": "why, and what removes it"},
+var allowed = map[string]map[string]string{}
 
 type pkg struct {
 	ImportPath string

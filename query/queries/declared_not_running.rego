@@ -2,7 +2,7 @@
 # title: Declared in Pulumi but not running
 # description: |
 #   Kubernetes resources a Pulumi stack declares (its state file) that the
-#   live cluster does not have, as Pulumi drift detection (collectors/pulumi/drift)
+#   live cluster does not have, as Pulumi drift detection (enrich/drift)
 #   joins them by kind, namespace and name. Needs both a Pulumi state and a
 #   live cluster among the inputs; a type the cluster scan did not read
 #   (no live object of that type at all) is not judged.

@@ -28,8 +28,8 @@ const AttrPulumi = "pulumi"
 
 // AttrK8sID keeps the Kubernetes identity (<ns>/<Kind>/<name>) of a
 // kubernetes:* resource whose node ID is its URN, so live objects can be
-// joined to it.
-const AttrK8sID = "k8s_id"
+// joined to it (graph.AttrK8sID).
+const AttrK8sID = graph.AttrK8sID
 
 // NodesFromResource normalises one Pulumi resource. inputs is the declared
 // intent, outputs (may be nil, as in a preview) what the provider reported.

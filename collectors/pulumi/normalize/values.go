@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kscan-io/kscan/graph"
 )
 
 // Pulumi's signature key and values (sdk/go/common/resource/sig). They are
@@ -30,12 +32,11 @@ const (
 	unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9" // plugin.UnknownStringValue
 )
 
-// Markers that stand in for values kscan does not (or must not) know. Rules
-// see a string where the value was; a secret is "set", an unknown is neither
-// set nor empty.
+// Markers that stand in for values kscan does not (or must not) know
+// (graph.SecretMarker, graph.UnknownMarker).
 const (
-	SecretMarker  = "[secret]"
-	UnknownMarker = "[unknown]"
+	SecretMarker  = graph.SecretMarker
+	UnknownMarker = graph.UnknownMarker
 )
 
 // maxDepth bounds recursion on hostile input.
@@ -142,10 +143,7 @@ func (c *cleaner) special(sig string, t map[string]any, path string, depth int) 
 }
 
 // IsMarker reports whether v is one of the stand-in values.
-func IsMarker(v any) bool {
-	s, ok := v.(string)
-	return ok && (s == SecretMarker || s == UnknownMarker)
-}
+func IsMarker(v any) bool { return graph.IsMarker(v) }
 
 func join(prefix, k string) string {
 	if prefix == "" {

@@ -12,7 +12,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/kscan-io/kscan/collectors/pulumi/normalize"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -43,7 +42,7 @@ func Enrich(g *graph.Graph) {
 		switch n.Source.Kind {
 		case graph.SourcePulumiState:
 			hasPulumi = true
-			if _, ok := n.Attrs[normalize.AttrK8sID]; ok && graph.IsK8s(n) {
+			if _, ok := n.Attrs[graph.AttrK8sID]; ok && graph.IsK8s(n) {
 				declared = append(declared, n)
 			}
 		case graph.SourceCluster:
@@ -155,7 +154,7 @@ func (c *comparer) diff(d, l any, path string, depth int) {
 	// server fills defaults in and the live collector removes those equal
 	// to their default, so absence is not evidence of a change. Removed
 	// labels and annotations, and removed elements of lists, still count.
-	if depth > 64 || d == nil || l == nil || normalize.IsMarker(d) {
+	if depth > 64 || d == nil || l == nil || graph.IsMarker(d) {
 		return
 	}
 	switch dv := d.(type) {
