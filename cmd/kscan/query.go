@@ -49,7 +49,7 @@ func newQueryCmd() *cobra.Command {
 	f := &scanFlags{}
 	var format, output string
 	var params, queryDirs []string
-	var list, watch bool
+	var list bool
 	cmd := &cobra.Command{
 		Use:   "query (NAME|EXPR) [PATH|-]...",
 		Short: "Ask the scanned graph a question: a named query or a Rego expression",
@@ -72,7 +72,7 @@ about the rest) or the query could not be run. See docs/query.md.`,
 			if _, err := applyConfig(cmd); err != nil {
 				return err
 			}
-			return runQuery(cmd, f, queryRun{format: format, output: output, params: params, queryDirs: queryDirs, list: list, watch: watch}, args)
+			return runQuery(cmd, f, queryRun{format: format, output: output, params: params, queryDirs: queryDirs, list: list, watch: f.watch}, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -81,7 +81,7 @@ about the rest) or the query could not be run. See docs/query.md.`,
 	fl.StringArrayVar(&params, "param", nil, "NAME=VALUE parameter of the query; repeatable")
 	fl.StringArrayVar(&queryDirs, "query-dir", nil, "directory (or file) of your own named queries; repeatable")
 	fl.BoolVar(&list, "list", false, "list the named queries and their parameters")
-	fl.BoolVar(&watch, "watch", false, "keep answering against a live cluster: print rows as they appear (+) and disappear (-) until interrupted")
+	fl.BoolVar(&f.watch, "watch", false, "keep answering against a live cluster: print rows as they appear (+) and disappear (-) until interrupted")
 	fl.DurationVar(&f.watchResync, "watch-resync", 10*time.Minute, "with --watch: re-deliver every object at this interval (0: never)")
 	fl.DurationVar(&f.queryTimeout, "query-timeout", policies.DefaultTimeout, "bound on evaluating the query")
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none (default \"default\")")

@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kscan-io/kscan/collectors/kube"
+	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/query"
+	"github.com/kscan-io/kscan/scan"
 )
 
 // watchDebounce gathers the events of one change (a Deployment's
@@ -27,6 +29,23 @@ const watchDebounce = 100 * time.Millisecond
 // that appeared and disappeared are printed as "+" and "-" lines (or JSON
 // lines), until the context ends (SIGINT, SIGTERM).
 func runQueryWatch(ctx context.Context, cmd *cobra.Command, f *scanFlags, e *query.Engine, what string, isNamed bool, params map[string]string, format string, paths []string) error {
+	return watchRows(ctx, cmd, f, format, paths, func(g *graph.Graph) (*query.Result, error) {
+		redactSecrets(g)
+		in, err := policies.PrepareInputWith(g, policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion})
+		if err != nil {
+			return nil, err
+		}
+		if isNamed {
+			return e.RunNamed(ctx, in, what, params)
+		}
+		return e.Run(ctx, in, what, params)
+	})
+}
+
+// watchRows is the loop of every --watch: informers keep one cluster
+// current; after each change (debounced) answer turns a new graph into rows,
+// and the rows that appeared and disappeared are printed.
+func watchRows(ctx context.Context, cmd *cobra.Command, f *scanFlags, format string, paths []string, answer func(g *graph.Graph) (*query.Result, error)) error {
 	k := &f.src.kube
 	if !k.enabled() {
 		return fmt.Errorf("--watch needs a live cluster: --kubeconfig, --context or --in-cluster")
@@ -72,23 +91,13 @@ func runQueryWatch(ctx context.Context, cmd *cobra.Command, f *scanFlags, e *que
 	evaluate := func() error {
 		start := time.Now()
 		g := w.Graph()
-		redactSecrets(g)
-		in, err := policies.PrepareInputWith(g, policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion})
-		if err != nil {
-			return err
-		}
 		built := time.Since(start)
-		var res *query.Result
-		if isNamed {
-			res, err = e.RunNamed(ctx, in, what, params)
-		} else {
-			res, err = e.Run(ctx, in, what, params)
-		}
+		res, err := answer(g)
 		if err != nil {
 			return err
 		}
 		if debug {
-			fmt.Fprintf(stderr, "kscan: watch update: graph %v, query %v, %d objects\n", built.Round(time.Millisecond), (time.Since(start) - built).Round(time.Millisecond), g.Len())
+			fmt.Fprintf(stderr, "kscan: watch update: graph %v, facts and evaluation %v, %d objects\n", built.Round(time.Millisecond), (time.Since(start) - built).Round(time.Millisecond), g.Len())
 		}
 		if columns == nil {
 			columns = res.Columns
@@ -171,4 +180,30 @@ func printDiff(w io.Writer, format string, now time.Time, columns, keys []string
 		}
 	}
 	return nil
+}
+
+// runScanWatch is kscan scan --watch: the selected rules re-evaluated on
+// every change of a live cluster, findings printed as they appear (+) and
+// are fixed (-). Suppressions, baselines and reports are not applied.
+func runScanWatch(cmd *cobra.Command, f *scanFlags, engine *policies.Engine, paths []string) error {
+	rules, err := scan.SelectRules(engine.Rules(), f.rules, f.skipRules, f.severities)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	columns := []string{"severity", "rule", "resource", "message", "location"}
+	return watchRows(ctx, cmd, f, f.format, paths, func(g *graph.Graph) (*query.Result, error) {
+		rep, err := scan.EvaluateWith(ctx, engine, g, rules, policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion})
+		if err != nil {
+			return nil, err
+		}
+		res := &query.Result{Columns: columns}
+		for _, fd := range rep.Findings {
+			res.Rows = append(res.Rows, map[string]any{
+				"severity": fd.Severity, "rule": fd.RuleID, "resource": fd.Resource,
+				"message": fd.Message, "location": fd.Location.String(), "fingerprint": fd.Fingerprint,
+			})
+		}
+		return res, nil
+	})
 }

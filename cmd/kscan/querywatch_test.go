@@ -33,12 +33,18 @@ type watchLine struct {
 // code.
 func startWatch(t *testing.T, kubeconfig, expr string) (<-chan watchLine, func() int) {
 	t.Helper()
+	return startWatchArgs(t, "query", "--watch", "--format", "json", "--kubeconfig", kubeconfig, expr)
+}
+
+// startWatchArgs runs kscan with args (a --watch with --format json).
+func startWatchArgs(t *testing.T, args ...string) (<-chan watchLine, func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	errR, errW := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		code := run(ctx, []string{"query", "--watch", "--format", "json", "--kubeconfig", kubeconfig, expr}, strings.NewReader(""), outW, errW)
+		code := run(ctx, args, strings.NewReader(""), outW, errW)
 		outW.Close()
 		errW.Close()
 		done <- code
@@ -264,6 +270,54 @@ func TestQueryWatchMemory(t *testing.T) {
 	if at10k > at1k+16<<20 {
 		t.Errorf("heap grew from %.1f to %.1f MiB over 9,000 updates", float64(at1k)/(1<<20), float64(at10k)/(1<<20))
 	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d after SIGINT", code)
+	}
+}
+
+// TestScanWatch: kscan scan --watch reports a finding when a Deployment
+// with a floating image tag is created and its end when the tag is pinned.
+func TestScanWatch(t *testing.T) {
+	srv := testenv.APIServerFor(t)
+	t.Cleanup(testenv.StopAll)
+	t.Setenv("KSCAN_DEBUG_TIMINGS", "1")
+	const ns = "watchscan"
+	kubetest.EnsureNamespace(t, srv.Config, ns)
+	cs, err := kubernetes.NewForConfig(srv.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lines, stop := startWatchArgs(t, "scan", "--watch", "--format", "json", "--rules", "k8s/image-tag-latest", "--kubeconfig", srv.Kubeconfig)
+	// Findings already there (other tests' objects) come first: drain them.
+	drain := time.After(2 * time.Second)
+	for done := false; !done; {
+		select {
+		case <-lines:
+		case <-drain:
+			done = true
+		}
+	}
+	labels := map[string]string{"app": "api"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "nginx:latest"}}},
+			},
+		},
+	}
+	if dep, err = cs.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, lines, time.Now(), "+", "resource", "watchscan/Deployment/api")
+	dep.Spec.Template.Spec.Containers[0].Image = "nginx:1.27.3"
+	if _, err := cs.AppsV1().Deployments(ns).Update(ctx, dep, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, lines, time.Now(), "-", "resource", "watchscan/Deployment/api")
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d after SIGINT", code)
 	}

@@ -42,7 +42,8 @@ type scanFlags struct {
 	timeout     time.Duration
 	// queryTimeout bounds one query's evaluation (kscan query).
 	queryTimeout time.Duration
-	// watchResync is the informers' resync period (kscan query --watch).
+	// watch and watchResync: --watch of kscan scan and kscan query.
+	watch       bool
 	watchResync time.Duration
 
 	// out holds the report flags (formats, files, table and SARIF options).
@@ -71,7 +72,10 @@ const scanExamples = `  # Scan a directory of manifests; fail on high or critica
   helm template my-chart | kscan scan -
 
   # Only RBAC rules, plus your own Rego rules
-  kscan scan --rules 'rbac/*' --policy ./policies k8s/`
+  kscan scan --rules 'rbac/*' --policy ./policies k8s/
+
+  # Findings of a live cluster as they appear and are fixed (Ctrl-C ends)
+  kscan scan --watch --kubeconfig ~/.kube/config`
 
 func newScanCmd() *cobra.Command {
 	f := &scanFlags{}
@@ -113,6 +117,8 @@ safe keys; what it changed is shown in the report (docs/security.md).`,
 	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes (1 to 1073741824)")
 	addSkipFlags(fl, f)
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole scan")
+	fl.BoolVar(&f.watch, "watch", false, "keep scanning a live cluster: print findings as they appear (+) and are fixed (-) until interrupted (docs/query.md)")
+	fl.DurationVar(&f.watchResync, "watch-resync", 10*time.Minute, "with --watch: re-deliver every object at this interval (0: never)")
 	for _, s := range f.sources() {
 		s.addFlags(fl)
 	}
@@ -152,6 +158,10 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	engine, err := policies.Load(ctx, policies.Options{PolicyDirs: f.policyDirs})
 	if err != nil {
 		return err
+	}
+	if f.watch {
+		// Not bounded by --timeout: a watch runs until interrupted.
+		return runScanWatch(cmd, f, engine, paths)
 	}
 	var collectors []scan.Collector
 	if len(paths) > 0 {
