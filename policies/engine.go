@@ -73,6 +73,10 @@ type Options struct {
 	// ignored here). Their rules use the same METADATA contract.
 	PolicyDirs []string
 	Timeout    time.Duration
+	// Replace lets a package of PolicyDirs replace the built-in module of
+	// the same package instead of clashing with it: kscan policy test on a
+	// copy of kscan's own rules or library being edited.
+	Replace bool
 }
 
 // Engine holds compiled rules. It is safe for concurrent use.
@@ -159,6 +163,17 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("policy parse error: %s", strings.Join(errs, "; "))
+	}
+	if opts.Replace {
+		replaced := map[string]bool{}
+		for name := range custom {
+			replaced[modules[name].Package.Path.String()] = true
+		}
+		for name, m := range modules {
+			if !custom[name] && replaced[m.Package.Path.String()] {
+				delete(modules, name)
+			}
+		}
 	}
 	return compile(ctx, modules, custom, opts.Timeout)
 }

@@ -73,8 +73,9 @@ func Run(ctx context.Context, opts Options) ([]*tester.Result, error) {
 		return nil, &LoadError{err}
 	}
 	// The rules as the engine loads them: METADATA, ids and compile errors
-	// are reported exactly as kscan scan --policy would.
-	engine, err := policies.Load(ctx, policies.Options{PolicyDirs: opts.Paths})
+	// are reported exactly as kscan scan --policy would. A package of the
+	// paths replaces kscan's own (a copy of policies/ being edited).
+	engine, err := policies.Load(ctx, policies.Options{PolicyDirs: opts.Paths, Replace: true})
 	if err != nil {
 		return nil, &LoadError{err}
 	}

@@ -211,10 +211,20 @@ func TestRunTimeLimit(t *testing.T) {
 }
 
 // TestBuiltinRules: kscan's own rules, their tests and examples pass, the
-// library read from disk replacing the embedded one.
+// rules and library read from disk replacing the embedded ones (from the
+// repository root, where the file names are the embedded ones, and from
+// elsewhere, where only the packages are).
 func TestBuiltinRules(t *testing.T) {
-	t.Chdir(repotest.Root())
-	rs, err := Run(context.Background(), Options{Paths: []string{"policies"}})
+	for _, tc := range []struct{ dir, path string }{{".", "policies"}, {"cmd", filepath.Join("..", "policies")}} {
+		t.Run(tc.path, func(t *testing.T) {
+			t.Chdir(filepath.Join(repotest.Root(), tc.dir))
+			testBuiltinRules(t, tc.path)
+		})
+	}
+}
+
+func testBuiltinRules(t *testing.T, path string) {
+	rs, err := Run(context.Background(), Options{Paths: []string{path}})
 	if err != nil {
 		t.Fatal(err)
 	}
