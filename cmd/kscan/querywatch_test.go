@@ -130,6 +130,11 @@ func TestQueryWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	t.Cleanup(func() { // a second run (-count=2) starts from an empty namespace
+		cs.AppsV1().Deployments(ns).Delete(ctx, "web", metav1.DeleteOptions{})
+		cs.CoreV1().Services(ns).Delete(ctx, "web", metav1.DeleteOptions{})
+		cs.RbacV1().RoleBindings(ns).Delete(ctx, "ci-view", metav1.DeleteOptions{})
+	})
 
 	exposed, stopExposed := startWatch(t, srv.Kubeconfig,
 		`some r in kscan.facts.exposure.routes; r.internet; w := kscan.nodes[r.workload]; w.namespace == "watchq"; workload := w.id; via := r.kind`)
@@ -235,6 +240,7 @@ func TestQueryWatchMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	t.Cleanup(func() { cs.CoreV1().ConfigMaps(ns).Delete(ctx, "counter", metav1.DeleteOptions{}) })
 	t.Setenv("KSCAN_DEBUG_TIMINGS", "1")
 	lines, stop := startWatch(t, srv.Kubeconfig, `some n in kscan.of_type("k8s:core/ConfigMap"); n.namespace == "watchmem"; cm := n.id; v := n.object.data.v`)
 	go func() {
@@ -288,6 +294,7 @@ func TestScanWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	t.Cleanup(func() { cs.AppsV1().Deployments(ns).Delete(ctx, "api", metav1.DeleteOptions{}) })
 	lines, stop := startWatchArgs(t, "scan", "--watch", "--format", "json", "--rules", "k8s/image-tag-latest", "--kubeconfig", srv.Kubeconfig)
 	// Findings already there (other tests' objects) come first: drain them.
 	drain := time.After(2 * time.Second)
