@@ -12,7 +12,6 @@
 #   limits: needs --pulumi-state (or a state file) and a live cluster (--kubeconfig)
 package kscan.queries.declared_not_running
 
-import data.kscan
 import data.kscan.lib.k8s
 
 result contains row if {

@@ -15,7 +15,6 @@
 #   limits: only bindings among the inputs count
 package kscan.queries.unbound_roles
 
-import data.kscan
 import data.kscan.lib.rbac
 
 result contains row if {
