@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -165,7 +166,10 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 		}
 		files = append(files, walked...)
 	}
-	type job struct{ path string }
+	// One alias budget for the whole collection: the per-document limit
+	// alone let 200 small alias bombs exhaust memory together.
+	aliases := &atomic.Int64{}
+	aliases.Store(MaxAliasedValues)
 	jobs := make(chan string)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
@@ -175,7 +179,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 			defer wg.Done()
 			strs := &strCache{}
 			for p := range jobs {
-				collectFile(ctx, p, opts, g, strs)
+				collectFile(ctx, p, opts, g, strs, aliases)
 			}
 		}()
 	}
@@ -256,7 +260,7 @@ func walk(ctx context.Context, root string, confined *confine.Root, opts Options
 	return files, err
 }
 
-func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph, strs *strCache) {
+func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph, strs *strCache, aliases *atomic.Int64) {
 	name := path
 	if path == "-" {
 		name = StdinName
@@ -281,17 +285,17 @@ func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph,
 			return
 		}
 	}
-	parseInto(data, src, opts.DefaultNamespace, g, strs)
+	parseInto(data, src, opts.DefaultNamespace, g, strs, aliases)
 }
 
 // ParseInto parses a YAML or JSON stream of Kubernetes objects into g as
 // nodes whose source is src with the line filled in. Other collectors (Helm,
 // Kustomize) reuse it for rendered output.
 func ParseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph) {
-	parseInto(data, src, defaultNamespace, g, &strCache{})
+	parseInto(data, src, defaultNamespace, g, &strCache{}, nil)
 }
 
-func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph, strs *strCache) {
+func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph, strs *strCache, aliases *atomic.Int64) {
 	for _, doc := range splitDocuments(data) {
 		if len(bytes.TrimSpace(doc.data)) == 0 {
 			continue
@@ -300,7 +304,7 @@ func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.
 			addObject(v, pos, doc.firstLine, src, defaultNamespace, g)
 			continue
 		}
-		v, top, err := slowDecode(doc.data)
+		v, top, err := decodeLimited(doc.data, aliases)
 		if err != nil {
 			s := src
 			var le *limitError
@@ -326,12 +330,16 @@ func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.
 
 // slowDecode decodes any YAML document through yaml.v3, with kscan's limits;
 // top is the root node (for object lines).
-func slowDecode(doc []byte) (any, *yaml.Node, error) {
+func slowDecode(doc []byte) (any, *yaml.Node, error) { return decodeLimited(doc, nil) }
+
+// decodeLimited is slowDecode that also charges values reached through
+// aliases to a budget shared by the scan (nil: only the per-document limit).
+func decodeLimited(doc []byte, aliases *atomic.Int64) (any, *yaml.Node, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(doc, &root); err != nil {
 		return nil, nil, err
 	}
-	c := &converter{budget: maxExpandedValues}
+	c := &converter{budget: maxExpandedValues, shared: aliases}
 	v, err := c.convert(&root, 0)
 	if err != nil {
 		return nil, nil, err

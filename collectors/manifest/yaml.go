@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -16,6 +17,10 @@ const (
 	// YAML aliases are resolved; real manifests are far below it.
 	maxExpandedValues = 2_000_000
 )
+
+// MaxAliasedValues bounds the values all documents of one scan may reach
+// through YAML aliases together (real manifests rarely use aliases at all).
+const MaxAliasedValues = 4_000_000
 
 // document is one YAML document of a file, with the line it starts on.
 type document struct {
@@ -58,7 +63,9 @@ func isMarker(l []byte) bool {
 // converter turns a yaml.Node tree into plain Go values (map[string]any,
 // []any, string, int64, float64, bool, nil), enforcing the limits above.
 type converter struct {
-	budget int
+	budget  int
+	shared  *atomic.Int64 // the scan's alias budget, or nil
+	aliased int           // > 0 while converting what an alias points at
 }
 
 type limitError struct {
@@ -87,6 +94,9 @@ func (c *converter) convert(n *yaml.Node, depth int) (any, error) {
 	if c.budget < 0 {
 		return nil, &limitError{n.Line, fmt.Sprintf("document expands to more than %d values (a YAML alias bomb?)", maxExpandedValues)}
 	}
+	if c.aliased > 0 && c.shared != nil && c.shared.Add(-1) < 0 {
+		return nil, &limitError{n.Line, fmt.Sprintf("the scan's YAML aliases expand to more than %d values in total (YAML alias bombs?); this document is not scanned", MaxAliasedValues)}
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
@@ -94,6 +104,8 @@ func (c *converter) convert(n *yaml.Node, depth int) (any, error) {
 		}
 		return c.convert(n.Content[0], depth)
 	case yaml.AliasNode:
+		c.aliased++
+		defer func() { c.aliased-- }()
 		return c.convert(n.Alias, depth+1)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
