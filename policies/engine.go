@@ -420,28 +420,47 @@ func (r RuleError) Error() string { return fmt.Sprintf("rule %s failed: %v", r.R
 // evaluated one by one so that one broken rule does not hide the others'
 // findings.
 func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.Finding, []RuleError, error) {
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	if len(rules) == 0 {
 		return nil, nil, nil
 	}
-	results, err := e.evalParallel(ctx, in, rules)
+	results, done, err := e.evalParallel(ctx, in, rules)
 	var ruleErrs []RuleError
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("rule evaluation exceeded its time limit (%s): %w", e.timeout, ctx.Err())
-		}
-		results = make([][]*ast.Term, len(rules))
+	if err != nil && ctx.Err() == nil {
 		for i, r := range rules {
+			if done[i] {
+				continue
+			}
 			one, err := e.evalQuery(ctx, in, []Rule{r})
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, nil, fmt.Errorf("rule evaluation exceeded its time limit (%s): %w", e.timeout, ctx.Err())
+					break
 				}
 				ruleErrs = append(ruleErrs, RuleError{RuleID: r.ID, Err: err})
+				done[i] = true
 				continue
 			}
-			results[i] = one[0]
+			results[i], done[i] = one[0], true
+		}
+	}
+	if ctx.Err() != nil {
+		// Stopped (--timeout, a signal, or the engine's own limit): the
+		// rules that finished keep their findings, each other rule is an
+		// error naming why, so the report is written for what finished.
+		why := fmt.Errorf("not evaluated: rule evaluation exceeded its time limit (%s)", e.timeout)
+		if parent.Err() != nil {
+			why = fmt.Errorf("not evaluated: the scan was stopped before the rule finished (%v: %v)", context.Cause(parent), parent.Err())
+			if context.Cause(parent) == parent.Err() {
+				why = fmt.Errorf("not evaluated: the scan was stopped before the rule finished (%v)", parent.Err())
+			}
+		}
+		for i, r := range rules {
+			if !done[i] {
+				results[i] = nil
+				ruleErrs = append(ruleErrs, RuleError{RuleID: r.ID, Err: why})
+			}
 		}
 	}
 	n := 0
@@ -473,12 +492,45 @@ const parallelMinNodes = 2000
 // which OPA only reads. Rules share nothing costly (helpers such as the
 // workload index are cheap next to the rules themselves), so the queue
 // balances the processors whatever the mix of expensive rules.
-func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][]*ast.Term, error) {
+func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][]*ast.Term, []bool, error) {
+	done := make([]bool, len(rules))
 	workers := min(runtime.GOMAXPROCS(0), len(rules))
-	if workers <= 1 || len(in.nodes) < parallelMinNodes {
-		return e.evalQuery(ctx, in, rules)
-	}
 	results := make([][]*ast.Term, len(rules))
+	if workers <= 1 || len(in.nodes) < parallelMinNodes {
+		// The built-in rules in one query; each --policy rule in its own,
+		// so that a slow or failing one, stopped by --timeout, does not take
+		// the other rules' findings with it.
+		var builtin []int
+		var custom []int
+		for i, r := range rules {
+			if r.Custom {
+				custom = append(custom, i)
+			} else {
+				builtin = append(builtin, i)
+			}
+		}
+		if len(builtin) > 0 {
+			sub := make([]Rule, len(builtin))
+			for j, i := range builtin {
+				sub[j] = rules[i]
+			}
+			res, err := e.evalQuery(ctx, in, sub)
+			if err != nil {
+				return results, done, err
+			}
+			for j, i := range builtin {
+				results[i], done[i] = res[j], true
+			}
+		}
+		for _, i := range custom {
+			res, err := e.evalQuery(ctx, in, rules[i:i+1])
+			if err != nil {
+				return results, done, err
+			}
+			results[i], done[i] = res[0], true
+		}
+		return results, done, nil
+	}
 	var next atomic.Int64
 	var firstErr error
 	var mu sync.Mutex
@@ -502,17 +554,18 @@ func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][
 					return
 				}
 				results[i] = res[0]
+				done[i] = true
 			}
 		}()
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return results, done, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return results, done, err
 	}
-	return results, nil
+	return results, done, nil
 }
 
 // keepTerms hands results over as Rego terms: findings are read straight

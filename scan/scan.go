@@ -78,7 +78,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for _, c := range opts.Collectors {
 		if err := c.Collect(ctx, g); err != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w", c.Name(), ctx.Err())
+				// Stopped (--timeout, a signal): the report is still
+				// written, for what was read, and says what was not.
+				g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())},
+					Message: fmt.Sprintf("the scan was stopped (%s) while reading %s inputs: the rest of them and the later sources were not read", StopReason(ctx), c.Name())})
+				break
 			}
 			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())}, Message: err.Error()})
 		}
@@ -101,6 +105,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	policies.Sort(rep.Findings)
 	return &Result{Report: rep, Graph: g}, nil
+}
+
+// StopReason says why ctx ended: its cause (--timeout reached) and the
+// context error (context deadline exceeded, context canceled).
+func StopReason(ctx context.Context) string {
+	cause, err := context.Cause(ctx), ctx.Err()
+	if cause == nil || cause == err {
+		return fmt.Sprint(err)
+	}
+	return fmt.Sprintf("%v: %v", cause, err)
 }
 
 // Evaluate prepares a collected graph and runs rules on it.

@@ -152,7 +152,7 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	if err := f.out.resolve(cmd, f); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	ctx, cancel := context.WithTimeoutCause(cmd.Context(), f.timeout, fmt.Errorf("--timeout %s reached", f.timeout))
 	defer cancel()
 
 	engine, err := policies.Load(ctx, policies.Options{PolicyDirs: f.policyDirs})
@@ -196,6 +196,13 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	}
 	rep := res.Report
 	rep.Config = append(f.repoSettings, rep.Config...)
+	if ctx.Err() != nil {
+		why := fmt.Sprintf("the scan did not finish within --timeout %s; the report covers what finished (raise --timeout or scan less)", f.timeout)
+		if cmd.Context().Err() != nil {
+			why = "the scan was interrupted by a signal; the report covers what finished"
+		}
+		rep.Notifications = append(rep.Notifications, finding.Notification{Level: "error", Message: why})
+	}
 	// Errors and warnings go to stderr in every format, so a report on
 	// stdout stays parseable and a CI log shows why a scan is incomplete.
 	stderr := cmd.ErrOrStderr()

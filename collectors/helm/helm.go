@@ -161,7 +161,11 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 		fail(chartSrc, "values: %v", err)
 		return nil
 	}
-	out, err := renderSafely(ch, top)
+	out, err := renderWithin(ctx, ch, top)
+	if ctx.Err() != nil {
+		fail(chartSrc, "rendering stopped: %v (%v)", context.Cause(ctx), ctx.Err())
+		return ctx.Err()
+	}
 	if err != nil {
 		file, line, msg := h.templateError(path, ch, err)
 		src := chartSrc
@@ -277,6 +281,28 @@ func (h *Handler) dependencySource(chartDir string, m missingDep) graph.Source {
 		}
 	}
 	return src
+}
+
+// renderWithin renders on its own goroutine and gives up when ctx ends:
+// Helm's engine takes no context, and a chart can loop (tpl recursion,
+// nested until) for ever. The abandoned render writes only to its own
+// result, and kscan exits after writing the report.
+func renderWithin(ctx context.Context, ch *chart.Chart, vals chartutil.Values) (map[string]string, error) {
+	type result struct {
+		out map[string]string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := renderSafely(ch, vals)
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // renderSafely turns a panic in a template function into an error: one
