@@ -1,12 +1,16 @@
 package helm
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -42,6 +46,10 @@ func loadChart(path string, root *confine.Root) (*chart.Chart, error) {
 	if !fi.IsDir() {
 		data, err := safefile.ReadFile(path, loader.MaxDecompressedChartSize)
 		if err != nil {
+			return nil, &fileError{Path: path, Err: err}
+		}
+		left := loader.MaxDecompressedChartSize
+		if err := checkArchive(data, &left, 0); err != nil {
 			return nil, &fileError{Path: path, Err: err}
 		}
 		return loader.LoadArchive(bytes.NewReader(data))
@@ -124,5 +132,66 @@ func loadDir(dir string, root *confine.Root) (*chart.Chart, error) {
 	if err := walk(dir, ""); err != nil {
 		return nil, err
 	}
+	left := loader.MaxDecompressedChartSize
+	for _, f := range files {
+		if isArchive(f.Name) {
+			if err := checkArchive(f.Data, &left, 0); err != nil {
+				return nil, &fileError{Path: filepath.Join(dir, filepath.FromSlash(f.Name)), Err: err}
+			}
+		}
+	}
 	return loader.LoadFiles(files)
+}
+
+func isArchive(name string) bool {
+	return strings.HasSuffix(name, ".tgz") || strings.HasSuffix(name, ".tar.gz")
+}
+
+// maxArchiveNesting bounds subchart archives inside subchart archives.
+const maxArchiveNesting = 8
+
+var errArchiveBudget = fmt.Errorf("chart archives decompress to more than %d MiB in total (subchart archives nested in subchart archives?)", loader.MaxDecompressedChartSize>>20)
+
+// checkArchive charges every byte a chart archive and the subchart
+// archives inside it decompress to against left, before Helm loads them:
+// Helm's 100 MiB limit is per archive, so a small chart nesting archives
+// in archives decompressed to gigabytes. Data that is not a gzip tar is
+// left to Helm to report.
+func checkArchive(data []byte, left *int64, depth int) error {
+	if depth > maxArchiveNesting {
+		return fmt.Errorf("subchart archives nested deeper than %d levels", maxArchiveNesting)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	tr := tar.NewReader(zr)
+	for {
+		hd, err := tr.Next()
+		if err != nil {
+			return nil // end, or Helm's error to report
+		}
+		if hd.Typeflag != tar.TypeReg {
+			continue
+		}
+		if isArchive(hd.Name) {
+			inner, err := io.ReadAll(io.LimitReader(tr, *left+1))
+			*left -= int64(len(inner))
+			if *left < 0 {
+				return errArchiveBudget
+			}
+			if err != nil {
+				return nil
+			}
+			if err := checkArchive(inner, left, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		n, _ := io.Copy(io.Discard, io.LimitReader(tr, *left+1))
+		*left -= n
+		if *left < 0 {
+			return errArchiveBudget
+		}
+	}
 }
