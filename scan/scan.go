@@ -57,6 +57,10 @@ type Options struct {
 	// Prepare holds the settings of derived facts (the Pod Security
 	// Standards version).
 	Prepare policies.PrepareOptions
+	// Passes fills Report.Evaluated and Report.Objects (what each rule
+	// judged, so passes can be listed): JUnit and PolicyReports need them,
+	// other outputs do not, and on a large scan they cost time and memory.
+	Passes bool
 }
 
 // Result is a finished scan.
@@ -91,7 +95,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// naming both), not reported twice.
 	g.MergeFileDuplicates()
 	done()
-	rep, err := EvaluateWith(ctx, opts.Engine, g, rules, opts.Prepare)
+	rep, err := evaluate(ctx, opts.Engine, g, rules, opts.Prepare, opts.Passes)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +141,12 @@ func Evaluator(e *policies.Engine, rules []policies.Rule) func(ctx context.Conte
 
 // EvaluateWith is Evaluate with settings for Prepare.
 func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, prep policies.PrepareOptions) (*finding.Report, error) {
+	return evaluate(ctx, e, g, rules, prep, false)
+}
+
+// evaluate prepares g, runs the rules and, with passes, lists what each
+// rule judged (Options.Passes).
+func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, prep policies.PrepareOptions, passes bool) (*finding.Report, error) {
 	done := phase("prepare+input")
 	in, err := policies.PrepareInputWith(g, prep)
 	done()
@@ -153,9 +163,11 @@ func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules
 	for _, r := range rules {
 		rep.Rules = append(rep.Rules, r.Rule)
 	}
-	done = phase("evaluated")
-	rep.Evaluated, rep.Objects = evaluated(in, g, rules)
-	done()
+	if passes {
+		done = phase("evaluated")
+		rep.Evaluated, rep.Objects = evaluated(in, g, rules)
+		done()
+	}
 	for _, ie := range g.Errors() {
 		rep.Notifications = append(rep.Notifications, finding.Notification{
 			Level: string(ie.Level), Message: ie.Message, Location: policies.LocationOf(ie.Source), Resource: ie.Resource,

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/kscan-io/kscan/report/policyreport"
 	"io"
 	"os"
 	"path/filepath"
@@ -168,6 +169,18 @@ func (o *outputFlags) resolve(cmd *cobra.Command, f *scanFlags) error {
 		return fmt.Errorf("--group-by %q: want severity, resource, file or rule", o.groupBy)
 	}
 	return nil
+}
+
+// needsPasses tells whether a requested report lists what passed (JUnit
+// test cases, PolicyReport pass results), which the scan then computes.
+func (o *outputFlags) needsPasses() bool {
+	for _, t := range o.targets {
+		switch t.format {
+		case "junit", policyreport.APIPolicyReport, policyreport.APIOpenReports:
+			return true
+		}
+	}
+	return false
 }
 
 // write renders every requested report of one scan.

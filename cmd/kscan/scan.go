@@ -187,6 +187,8 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		ToolName:       "kscan",
 		ToolVersion:    version,
 		Prepare:        policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion},
+		// In-cluster reports (--report) carry pass results too.
+		Passes: f.out.needsPasses() || f.src.kube.report != "",
 	})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {

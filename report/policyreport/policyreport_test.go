@@ -137,6 +137,7 @@ func scanAs(t *testing.T, cfg *rest.Config, opts policyreport.Options) *scan.Res
 			return kube.Collect(ctx, kube.Options{Clusters: clusters, SkipCustomResources: true, SkipSecrets: true}, g)
 		}}},
 		PostProcessors: []scan.PostProcessor{&policyreport.Processor{Config: cfg, Options: opts}},
+		Passes:         true, // as kscan scan --report asks
 	})
 	if err != nil {
 		t.Fatal(err)
