@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -29,7 +28,6 @@ import (
 
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 //go:embed lib rules
@@ -120,7 +118,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	modules := map[string]*ast.Module{}
 	var errs []string
 	parse := func(name string, src []byte) *ast.Module {
-		m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		m, err := ParseModule(name, src)
 		if err != nil {
 			errs = append(errs, err.Error())
 			return nil
@@ -144,12 +142,12 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	custom := map[string]bool{}
 	for _, dir := range opts.PolicyDirs {
-		files, err := policyFiles(dir)
+		files, err := SourceFiles("--policy", dir)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range files {
-			src, err := safefile.ReadFile(f, maxPolicyFile)
+			src, err := ReadSource(f)
 			if err != nil {
 				return nil, fmt.Errorf("reading policy %s: %w", f, err)
 			}
@@ -181,37 +179,11 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 // maxPolicyFile bounds one --policy file.
 const maxPolicyFile = 4 << 20
 
-func isPolicyFile(p string) bool {
-	return strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, "_test.rego")
-}
-
-func policyFiles(dir string) ([]string, error) {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("--policy %s: %w", dir, err)
-	}
-	if !fi.IsDir() {
-		return []string{dir}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && isPolicyFile(p) {
-			out = append(out, p)
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
-}
-
 func compile(ctx context.Context, modules map[string]*ast.Module, custom map[string]bool, timeout time.Duration) (*Engine, error) {
 	c := ast.NewCompiler().WithCapabilities(Capabilities()).WithEnablePrintStatements(false)
 	c.Compile(modules)
 	if c.Failed() {
-		return nil, fmt.Errorf("policy compile error: %s", formatErrors(c.Errors))
+		return nil, fmt.Errorf("policy compile error: %s", FormatErrors(c.Errors, "; "))
 	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -270,38 +242,14 @@ func compile(ctx context.Context, modules map[string]*ast.Module, custom map[str
 	return e, nil
 }
 
-func formatErrors(errs ast.Errors) string {
-	parts := make([]string, 0, len(errs))
-	for _, e := range errs {
-		if e.Location != nil {
-			parts = append(parts, fmt.Sprintf("%s:%d: %s", e.Location.File, e.Location.Row, e.Message))
-		} else {
-			parts = append(parts, e.Message)
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
 // ruleFromModule reads the package-scope METADATA of a rule module.
 func ruleFromModule(file string, m *ast.Module) (Rule, error) {
-	var a *ast.Annotations
-	for _, an := range m.Annotations {
-		if an.Scope == "package" {
-			a = an
-			break
-		}
-	}
+	a := PackageAnnotations(m)
 	loc := fmt.Sprintf("%s:%d", file, m.Package.Location.Row)
 	if a == nil {
 		return Rule{}, fmt.Errorf("%s: rule package %s has no package-scope METADATA block", loc, m.Package.Path)
 	}
-	hasDeny := false
-	for _, r := range m.Rules {
-		if r.Head.Name.String() == "deny" || (len(r.Head.Reference) > 0 && r.Head.Reference[0].Value.Compare(ast.Var("deny")) == 0) {
-			hasDeny = true
-		}
-	}
-	if !hasDeny {
+	if !DefinesRule(m, "deny") {
 		return Rule{}, fmt.Errorf("%s: rule package %s defines no deny set", loc, m.Package.Path)
 	}
 	str := func(k string) string {
@@ -877,7 +825,7 @@ func LibraryModules() (map[string]*ast.Module, error) {
 		if err != nil {
 			return err
 		}
-		m, err := ast.ParseModuleWithOpts("policies/"+p, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		m, err := ParseModule("policies/"+p, src)
 		if err != nil {
 			return err
 		}

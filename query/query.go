@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -97,7 +96,7 @@ func Modules(tests bool) (map[string]*ast.Module, error) {
 		if err != nil {
 			return err
 		}
-		m, err := parse("query/"+p, src)
+		m, err := policies.ParseModule("query/"+p, src)
 		if err != nil {
 			return err
 		}
@@ -105,10 +104,6 @@ func Modules(tests bool) (map[string]*ast.Module, error) {
 		return nil
 	})
 	return mods, err
-}
-
-func parse(name string, src []byte) (*ast.Module, error) {
-	return ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 }
 
 // Load compiles the library, the built-in named queries and those in
@@ -120,16 +115,16 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	custom := map[string]bool{}
 	for _, dir := range opts.QueryDirs {
-		files, err := regoFiles(dir)
+		files, err := policies.SourceFiles("--query-dir", dir)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range files {
-			src, err := os.ReadFile(f)
+			src, err := policies.ReadSource(f)
 			if err != nil {
 				return nil, fmt.Errorf("reading query %s: %w", f, err)
 			}
-			m, err := parse(filepath.ToSlash(f), src)
+			m, err := policies.ParseModule(filepath.ToSlash(f), src)
 			if err != nil {
 				return nil, fmt.Errorf("query parse error: %w", err)
 			}
@@ -140,7 +135,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	c := ast.NewCompiler().WithCapabilities(Capabilities()).WithEnablePrintStatements(false)
 	c.Compile(mods)
 	if c.Failed() {
-		return nil, fmt.Errorf("query compile error: %s", formatErrors(c.Errors))
+		return nil, fmt.Errorf("query compile error: %s", policies.FormatErrors(c.Errors, "; "))
 	}
 	e := &Engine{compiler: c, byName: map[string]int{}, timeout: opts.Timeout}
 	if e.timeout <= 0 {
@@ -180,60 +175,14 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func regoFiles(dir string) ([]string, error) {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("--query-dir %s: %w", dir, err)
-	}
-	if !fi.IsDir() {
-		return []string{dir}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, "_test.rego") {
-			out = append(out, p)
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
-}
-
-func formatErrors(errs ast.Errors) string {
-	parts := make([]string, 0, len(errs))
-	for _, e := range errs {
-		if e.Location != nil {
-			parts = append(parts, fmt.Sprintf("%s:%d: %s", e.Location.File, e.Location.Row, e.Message))
-		} else {
-			parts = append(parts, e.Message)
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
 // namedFromModule reads a named query's package-scope METADATA.
 func namedFromModule(file string, m *ast.Module) (Named, error) {
 	loc := fmt.Sprintf("%s:%d", file, m.Package.Location.Row)
-	var a *ast.Annotations
-	for _, an := range m.Annotations {
-		if an.Scope == "package" {
-			a = an
-			break
-		}
-	}
+	a := policies.PackageAnnotations(m)
 	if a == nil {
 		return Named{}, fmt.Errorf("%s: query package %s has no package-scope METADATA block", loc, m.Package.Path)
 	}
-	hasResult := false
-	for _, r := range m.Rules {
-		if r.Head.Name.String() == "result" || (len(r.Head.Reference) > 0 && r.Head.Reference[0].Value.Compare(ast.Var("result")) == 0) {
-			hasResult = true
-		}
-	}
-	if !hasResult {
+	if !policies.DefinesRule(m, "result") {
 		return Named{}, fmt.Errorf("%s: query package %s defines no result", loc, m.Package.Path)
 	}
 	str := func(k string) string {

@@ -9,10 +9,9 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/format"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 
-	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policies/builtins"
 )
 
 // TestRegoUnitTests runs every _test.rego of the library and the named
@@ -24,10 +23,7 @@ func TestRegoUnitTests(t *testing.T) {
 	}
 	runner := tester.NewRunner().
 		SetModules(mods).
-		AddCustomBuiltins([]*tester.Builtin{
-			{Decl: policies.GraphBuiltin, Func: rego.Function1(&rego.Function{Name: policies.GraphBuiltin.Name, Decl: policies.GraphBuiltin.Decl}, policies.GraphFunc)},
-			{Decl: PathBuiltin, Func: pathFunction()},
-		}).
+		AddCustomBuiltins(append(builtins.Tester(), &tester.Builtin{Decl: PathBuiltin, Func: pathFunction()})).
 		RaiseBuiltinErrors(true)
 	ch, err := runner.RunTests(context.Background(), nil)
 	if err != nil {

@@ -152,13 +152,13 @@ func parse(files []string) (map[string]*ast.Module, error) {
 	modules := map[string]*ast.Module{}
 	var errs []error
 	for _, f := range files {
-		src, err := os.ReadFile(f)
+		src, err := policies.ReadSource(f)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("reading %s: %w", f, err))
 			continue
 		}
 		name := filepath.ToSlash(f)
-		m, err := ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		m, err := policies.ParseModule(name, src)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -201,7 +201,7 @@ func runRego(ctx context.Context, modules map[string]*ast.Module, opts Options) 
 	if err != nil {
 		var astErrs ast.Errors
 		if errors.As(err, &astErrs) {
-			return nil, &LoadError{fmt.Errorf("%s", formatErrors(astErrs))}
+			return nil, &LoadError{fmt.Errorf("%s", policies.FormatErrors(astErrs, "\n"))}
 		}
 		return nil, &LoadError{err}
 	}
@@ -215,18 +215,6 @@ func runRego(ctx context.Context, modules map[string]*ast.Module, opts Options) 
 		return nil, err
 	}
 	return out, nil
-}
-
-func formatErrors(errs ast.Errors) string {
-	parts := make([]string, 0, len(errs))
-	for _, e := range errs {
-		if e.Location != nil {
-			parts = append(parts, fmt.Sprintf("%s:%d: %s", e.Location.File, e.Location.Row, e.Message))
-		} else {
-			parts = append(parts, e.Message)
-		}
-	}
-	return strings.Join(parts, "\n")
 }
 
 // runExamples scans each rule's example manifests (testdata/<rule>/

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/internal/confine"
 	"github.com/kscan-io/kscan/internal/safefile"
 )
@@ -139,20 +140,20 @@ func checkRefs(dir string, root *confine.Root, base string, allowRemote bool, li
 				}
 			case contains(pathMaps, key):
 				for _, e := range seqOrOne(val) {
-					check(mappingValue(e, "path"), false)
+					check(manifest.MappingValue(e, "path"), false)
 				}
 			case key == "configMapGenerator" || key == "secretGenerator":
 				for _, e := range seqOrOne(val) {
 					// Kustomize echoes a literal without "=" whole in its
 					// error: for a secretGenerator, the secret itself.
-					for _, l := range seqOrOne(mappingValue(e, "literals")) {
+					for _, l := range seqOrOne(manifest.MappingValue(e, "literals")) {
 						if l != nil && l.Kind == yaml.ScalarNode && !strings.Contains(l.Value, "=") {
 							out = append(out, remoteRef{file: k, line: l.Line,
 								msg: key + " literal without \"=\": want KEY=VALUE (the entry is not shown: it may be a secret)"})
 						}
 					}
 					for _, f := range []string{"files", "envs", "env"} {
-						for _, s := range seqOrOne(mappingValue(e, f)) {
+						for _, s := range seqOrOne(manifest.MappingValue(e, f)) {
 							check(s, false)
 							if s != nil && s.Kind == yaml.ScalarNode {
 								if _, after, ok := strings.Cut(s.Value, "="); ok {
@@ -164,7 +165,7 @@ func checkRefs(dir string, root *confine.Root, base string, allowRemote bool, li
 				}
 			case key == "helmCharts":
 				for _, e := range seqOrOne(val) {
-					check(mappingValue(e, "repo"), false)
+					check(manifest.MappingValue(e, "repo"), false)
 				}
 			}
 		}
@@ -190,18 +191,6 @@ func seqOrOne(n *yaml.Node) []*yaml.Node {
 		return n.Content
 	}
 	return []*yaml.Node{n}
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // confinedFS is kustomize's file system with every read confined to the

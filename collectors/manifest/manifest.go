@@ -362,7 +362,7 @@ type nodeLocator struct{ n *yaml.Node }
 
 func (l nodeLocator) Line() int { return l.n.Line }
 func (l nodeLocator) Item(i int) locator {
-	if items := mappingValue(l.n, "items"); items != nil && i < len(items.Content) {
+	if items := MappingValue(l.n, "items"); items != nil && i < len(items.Content) {
 		return nodeLocator{items.Content[i]}
 	}
 	return nil
@@ -426,7 +426,8 @@ func isKubernetesGroup(group string) bool {
 	return group == "" || !strings.Contains(group, ".") || strings.HasSuffix(group, ".k8s.io")
 }
 
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
+// MappingValue is the value of key in a YAML mapping node, or nil.
+func MappingValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
