@@ -16,7 +16,6 @@ import (
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/safefile"
-	"github.com/kscan-io/kscan/policies"
 )
 
 // Baseline states (SARIF 2.1.0 §3.27.24).
@@ -178,7 +177,7 @@ func Apply(b *Baseline, r *finding.Report) {
 	}
 	// Map order is random: sort by fingerprint first, then the report order.
 	sort.Slice(absent, func(i, j int) bool { return absent[i].Fingerprint < absent[j].Fingerprint })
-	policies.Sort(absent)
+	finding.Sort(absent)
 	r.Absent = absent
 }
 

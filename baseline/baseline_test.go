@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/kscan-io/kscan/finding"
-	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/report"
 )
 
@@ -18,7 +17,7 @@ func f(rule, res, msg, sev, file string, line int, disc string) finding.Finding 
 	return finding.Finding{
 		RuleID: rule, Title: rule, Severity: sev, Message: msg, Resource: res,
 		Location:    finding.Location{Kind: "file", File: file, Line: line},
-		Fingerprint: policies.Fingerprint(rule, res, disc),
+		Fingerprint: finding.Fingerprint(rule, res, disc),
 	}
 }
 
@@ -215,7 +214,7 @@ func TestFormerRuleID(t *testing.T) {
 	path := writeSARIF(t, prev)
 	renamed := f(now, "shop/Service/web", msg, "high", "web.yaml", 1, "public")
 	renamed.Aliases = []string{old}
-	renamed.LegacyFingerprints = []string{policies.Fingerprint(old, "shop/Service/web", "public")}
+	renamed.LegacyFingerprints = []string{finding.Fingerprint(old, "shop/Service/web", "public")}
 	cur := &finding.Report{Rules: []finding.Rule{{ID: now, Aliases: []string{old}}}, Findings: []finding.Finding{
 		renamed,
 		f(now, "shop/Ingress/web", "new case", "low", "ing.yaml", 1, "ingress"),

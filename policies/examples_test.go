@@ -165,7 +165,7 @@ func TestFormerRuleIDFingerprint(t *testing.T) {
 		t.Fatalf("want one finding, got:%s", describeFindings(fs))
 	}
 	f := fs[0]
-	if want := Fingerprint("k8s/public-loadbalancer", "shop/Service/web", "public"); len(f.LegacyFingerprints) != 1 || f.LegacyFingerprints[0] != want {
+	if want := finding.Fingerprint("k8s/public-loadbalancer", "shop/Service/web", "public"); len(f.LegacyFingerprints) != 1 || f.LegacyFingerprints[0] != want {
 		t.Errorf("legacy fingerprints %v, want [%s]", f.LegacyFingerprints, want)
 	}
 	if len(f.Aliases) != 1 || f.Aliases[0] != "k8s/public-loadbalancer" {

@@ -196,7 +196,7 @@ func ObjectRefs(g *graph.Graph) map[string]finding.ObjectRef {
 			ns = ""
 		}
 		apiVersion, _ := n.Object["apiVersion"].(string)
-		objs[n.ID] = finding.ObjectRef{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name, UID: n.Source.UID, Location: LocationOf(n.Source)}
+		objs[n.ID] = finding.ObjectRef{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name, UID: n.Source.UID, Location: finding.LocationOf(n.Source)}
 	}
 	return objs
 }

@@ -107,7 +107,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			rep.Notifications = append(rep.Notifications, finding.Notification{Level: "error", Message: p.Name() + ": " + err.Error()})
 		}
 	}
-	policies.Sort(rep.Findings)
+	finding.Sort(rep.Findings)
 	return &Result{Report: rep, Graph: g}, nil
 }
 
@@ -170,7 +170,7 @@ func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []p
 	}
 	for _, ie := range g.Errors() {
 		rep.Notifications = append(rep.Notifications, finding.Notification{
-			Level: string(ie.Level), Message: ie.Message, Location: policies.LocationOf(ie.Source), Resource: ie.Resource,
+			Level: string(ie.Level), Message: ie.Message, Location: finding.LocationOf(ie.Source), Resource: ie.Resource,
 		})
 	}
 	for _, re := range ruleErrs {

@@ -11,7 +11,6 @@ import (
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/policies"
 )
 
 // ProfilePlatform names kscan's default waiver set in justifications and
@@ -123,7 +122,7 @@ func applyDefaults(g *graph.Graph, r *finding.Report) {
 			}
 		}
 		for _, n := range byID[f.Resource] {
-			if resKey(n.ID, policies.LocationOf(n.Source)) != resKey(f.Resource, f.Location) {
+			if resKey(n.ID, finding.LocationOf(n.Source)) != resKey(f.Resource, f.Location) {
 				continue
 			}
 			for _, w := range waivers {

@@ -16,7 +16,6 @@ import (
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/policies"
 )
 
 // Annotations read on an object or on its pod template's metadata.
@@ -163,7 +162,7 @@ func (p *Processor) inline(g *graph.Graph, r *finding.Report, known *ruleSet) {
 		if !found {
 			continue
 		}
-		loc := policies.LocationOf(n.Source)
+		loc := finding.LocationOf(n.Source)
 		if len(rules) == 0 {
 			r.Notifications = append(r.Notifications, finding.Notification{Level: "warning", Location: loc, Resource: n.ID,
 				Message: AnnotationIgnore + " is empty; it suppresses nothing"})

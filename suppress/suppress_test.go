@@ -11,7 +11,6 @@ import (
 
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/policies"
 )
 
 func node(t *testing.T, g *graph.Graph, file string, line int, obj map[string]any) *graph.Node {
@@ -37,7 +36,7 @@ func deployment(name, ns string, objAnn, podAnn map[string]any) map[string]any {
 }
 
 func findingOn(n *graph.Node, rule string) finding.Finding {
-	return finding.Finding{RuleID: rule, Severity: "high", Resource: n.ID, Location: policies.LocationOf(n.Source), Message: rule + " on " + n.ID}
+	return finding.Finding{RuleID: rule, Severity: "high", Resource: n.ID, Location: finding.LocationOf(n.Source), Message: rule + " on " + n.ID}
 }
 
 func report(fs ...finding.Finding) *finding.Report {
