@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin
 export KSCAN_TESTBIN ?= $(HOME)/.cache/kscan-testbin
 
-.PHONY: all build test unit lint rego demo bench bench-peers testbin clean image release
+.PHONY: all build test unit lint rego fuzz demo bench bench-peers testbin clean image release
 
 all: build
 
@@ -38,6 +38,12 @@ rego:
 	$(BIN)/opa fmt --list --fail policies/
 	$(BIN)/opa check --strict policies/
 	$(BIN)/opa test policies/
+
+# Every Go fuzz target for a bounded time each (hack/fuzz.sh): FUZZTIME=60s
+# by default, FUZZ=regexp to pick targets. make test fuzzes the YAML fast
+# path (internal/fastyaml, against yaml.v3) for 60 s.
+fuzz:
+	bash hack/fuzz.sh
 
 demo: build
 	@echo "+ kscan scan testdata/demo --fail-on none --output-format html=kscan-report.html"

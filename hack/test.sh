@@ -21,3 +21,8 @@ bash hack/graph-tools.sh
 
 echo "== go test"
 go test -count=1 -timeout 40m ./...
+
+# The YAML fast path must agree with yaml.v3 or decline, never panic: a minute
+# of fuzzing on every run (make fuzz runs every target, as long as asked).
+echo "== fuzz"
+FUZZ='^FuzzDecode$' FUZZTIME=60s bash hack/fuzz.sh

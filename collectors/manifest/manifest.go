@@ -24,6 +24,7 @@ import (
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/confine"
+	"github.com/kscan-io/kscan/internal/fastyaml"
 	"github.com/kscan-io/kscan/internal/safefile"
 )
 
@@ -169,7 +170,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 	// One alias budget for the whole collection: the per-document limit
 	// alone let 200 small alias bombs exhaust memory together.
 	aliases := &atomic.Int64{}
-	aliases.Store(MaxAliasedValues)
+	aliases.Store(fastyaml.MaxAliasedValues)
 	jobs := make(chan string)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
@@ -177,7 +178,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			strs := &strCache{}
+			strs := &fastyaml.Strings{}
 			for p := range jobs {
 				collectFile(ctx, p, opts, g, strs, aliases)
 			}
@@ -260,7 +261,7 @@ func walk(ctx context.Context, root string, confined *confine.Root, opts Options
 	return files, err
 }
 
-func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph, strs *strCache, aliases *atomic.Int64) {
+func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph, strs *fastyaml.Strings, aliases *atomic.Int64) {
 	name := path
 	if path == "-" {
 		name = StdinName
@@ -292,31 +293,27 @@ func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph,
 // nodes whose source is src with the line filled in. Other collectors (Helm,
 // Kustomize) reuse it for rendered output.
 func ParseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph) {
-	parseInto(data, src, defaultNamespace, g, &strCache{}, nil)
+	parseInto(data, src, defaultNamespace, g, &fastyaml.Strings{}, nil)
 }
 
-func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph, strs *strCache, aliases *atomic.Int64) {
+func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph, strs *fastyaml.Strings, aliases *atomic.Int64) {
 	for _, doc := range splitDocuments(data) {
 		if len(bytes.TrimSpace(doc.data)) == 0 {
 			continue
 		}
-		if v, pos, ok := decodeFast(doc.data, strs); ok {
-			addObject(v, pos, doc.firstLine, src, defaultNamespace, g)
-			continue
-		}
-		v, top, err := decodeLimited(doc.data, aliases)
+		v, at, err := fastyaml.Decode(doc.data, fastyaml.Options{Strings: strs, Aliases: aliases})
 		if err != nil {
 			s := src
-			var le *limitError
-			var de *dupKeyError
+			var le *fastyaml.LimitError
+			var de *fastyaml.DupKeyError
 			switch {
 			case errors.As(err, &de):
-				s.Line = doc.firstLine + de.line - 1
+				s.Line = doc.firstLine + de.Line - 1
 				g.AddError(graph.InputError{Source: s, Message: fmt.Sprintf(
 					"invalid YAML: duplicate key %q, already set at line %d (kubectl apply rejects it; the object is not scanned)",
-					de.key, doc.firstLine+de.first-1)})
+					de.Key, doc.firstLine+de.First-1)})
 			case errors.As(err, &le):
-				s.Line = doc.firstLine + le.line - 1
+				s.Line = doc.firstLine + le.Line - 1
 				g.AddError(graph.InputError{Source: s, Message: err.Error()})
 			default:
 				s.Line = doc.firstLine + max(YAMLErrorLine(err), 1) - 1
@@ -324,60 +321,12 @@ func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.
 			}
 			continue
 		}
-		addObject(v, nodeLocator{top}, doc.firstLine, src, defaultNamespace, g)
+		addObject(v, at, doc.firstLine, src, defaultNamespace, g)
 	}
-}
-
-// slowDecode decodes any YAML document through yaml.v3, with kscan's limits;
-// top is the root node (for object lines).
-func slowDecode(doc []byte) (any, *yaml.Node, error) { return decodeLimited(doc, nil) }
-
-// decodeLimited is slowDecode that also charges values reached through
-// aliases to a budget shared by the scan (nil: only the per-document limit).
-func decodeLimited(doc []byte, aliases *atomic.Int64) (any, *yaml.Node, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(doc, &root); err != nil {
-		return nil, nil, err
-	}
-	c := &converter{budget: maxExpandedValues, shared: aliases}
-	v, err := c.convert(&root, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	top := &root
-	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
-		top = top.Content[0]
-	}
-	return v, top, nil
-}
-
-// locator gives the line of a decoded value and of its "items" elements,
-// whichever decoder produced it.
-type locator interface {
-	Line() int
-	Item(i int) locator // nil when unknown
-}
-
-type nodeLocator struct{ n *yaml.Node }
-
-func (l nodeLocator) Line() int { return l.n.Line }
-func (l nodeLocator) Item(i int) locator {
-	if items := MappingValue(l.n, "items"); items != nil && i < len(items.Content) {
-		return nodeLocator{items.Content[i]}
-	}
-	return nil
-}
-
-func (p *position) Line() int { return p.line }
-func (p *position) Item(i int) locator {
-	if i < len(p.items) && p.items[i] != nil {
-		return p.items[i]
-	}
-	return nil
 }
 
 // addObject adds one decoded document; List kinds add each item.
-func addObject(v any, at locator, firstLine int, src graph.Source, defaultNamespace string, g *graph.Graph) {
+func addObject(v any, at fastyaml.Locator, firstLine int, src graph.Source, defaultNamespace string, g *graph.Graph) {
 	obj, ok := v.(map[string]any)
 	if !ok || !graph.IsK8sObject(obj) {
 		return // not a Kubernetes object: skipped without noise

@@ -1,4 +1,4 @@
-package manifest
+package fastyaml
 
 import (
 	"bytes"
@@ -8,16 +8,16 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// fastyaml decodes the YAML that manifests are actually written in — block
-// mappings and sequences, plain and quoted one-line scalars, block scalars,
-// one-line flow collections, and JSON — several times faster than building a
-// yaml.Node tree and converting it, which is most of the cost of a large
-// scan. It is deliberately partial: on anything else (anchors, aliases, tags,
-// multi-line plain or quoted scalars, complex keys, tabs in indentation,
-// duplicate keys, odd characters…) it declines, and the caller decodes the
-// document with yaml.v3 instead. So it never changes a result, an error or a
-// line number; FuzzFastYAML and TestFastYAMLAgreesWithYAMLv3 check exactly
-// that against yaml.v3 on every fixture and on mutations of them.
+// The fast path decodes the YAML that manifests are actually written in —
+// block mappings and sequences, plain and quoted one-line scalars, block
+// scalars, one-line flow collections, and JSON — several times faster than
+// building a yaml.Node tree and converting it, which is most of the cost of a
+// large scan. It is deliberately partial: on anything else (anchors, aliases,
+// tags, multi-line plain or quoted scalars, complex keys, tabs in
+// indentation, duplicate keys, odd characters…) it declines, and Decode
+// decodes the document with yaml.v3 instead. So it never changes a result,
+// an error or a line number; FuzzDecode and TestFastAgreesWithYAMLv3 check
+// exactly that against yaml.v3 on every fixture and on mutations of them.
 
 // position is where a decoded mapping starts (its first key's line, as
 // yaml.v3 reports it), recorded only along the path of List "items".
@@ -38,14 +38,14 @@ type fastParser struct {
 	lines []fastLine
 	li    int // current line
 	depth int
-	strs  *strCache
+	strs  *Strings
 }
 
 // decodeFast is fastDecode that also takes CRLF line breaks (files checked
 // out on Windows): YAML reads CR LF as one line break, in scalars too, so the
 // document without its CRs has the same values and lines. A lone CR is a
 // line break of its own to yaml.v3 and is left to it.
-func decodeFast(doc []byte, strs *strCache) (map[string]any, *position, bool) {
+func decodeFast(doc []byte, strs *Strings) (map[string]any, *position, bool) {
 	v, pos, ok := fastDecode(doc, strs)
 	if ok || bytes.IndexByte(doc, '\r') < 0 {
 		return v, pos, ok
@@ -65,7 +65,7 @@ func decodeFast(doc []byte, strs *strCache) (map[string]any, *position, bool) {
 
 // fastDecode decodes one document. ok is false when the document uses
 // YAML the fast path does not handle, or is not a mapping at its root.
-func fastDecode(doc []byte, strs *strCache) (v map[string]any, pos *position, ok bool) {
+func fastDecode(doc []byte, strs *Strings) (v map[string]any, pos *position, ok bool) {
 	if !fastChars(doc) {
 		return nil, nil, false
 	}
@@ -1040,15 +1040,16 @@ func (p *fastParser) flowSpace(off int, multiline bool) (int, bool) {
 	return off, true
 }
 
-// strCache shares one copy of each short string (keys such as "name",
+// Strings shares one copy of each short string (keys such as "name",
 // "image" and common values): a large scan holds millions of them.
-type strCache struct {
+// The zero value is ready; one Strings serves one goroutine.
+type Strings struct {
 	m map[string]string
 }
 
 const maxCachedString = 48
 
-func (c *strCache) get(b []byte) string {
+func (c *Strings) get(b []byte) string {
 	if c == nil || len(b) > maxCachedString {
 		return string(b)
 	}

@@ -1,4 +1,4 @@
-package manifest
+package fastyaml
 
 import (
 	"bytes"
@@ -46,9 +46,7 @@ func yamlCorpus(t testing.TB) [][]byte {
 			if err != nil || len(data) > 4<<20 {
 				return nil
 			}
-			for _, d := range splitDocuments(data) {
-				docs = append(docs, d.data)
-			}
+			docs = append(docs, splitDocs(data)...)
 			return nil
 		})
 		if err != nil {
@@ -58,26 +56,45 @@ func yamlCorpus(t testing.TB) [][]byte {
 	return docs
 }
 
-func dirExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
+// splitDocs cuts a stream at its document markers, as the manifest
+// collector does (a test of its own checks that).
+func splitDocs(data []byte) [][]byte {
+	var docs [][]byte
+	start := 0
+	for i := 0; i < len(data); {
+		next := len(data)
+		if end := bytes.IndexByte(data[i:], '\n'); end >= 0 {
+			next = i + end + 1
+		}
+		l := bytes.TrimRight(data[i:next], "\r\n")
+		switch {
+		case bytes.Equal(l, []byte("...")):
+			docs = append(docs, data[start:i])
+			start = next
+		case isMarker(l):
+			docs = append(docs, data[start:i])
+			start = i
+		}
+		i = next
+	}
+	return append(docs, data[start:])
 }
 
 // agree fails when the fast decoder accepts doc but differs from yaml.v3.
 func agree(t testing.TB, doc []byte) (accepted bool) {
 	t.Helper()
-	fv, fpos, ok := decodeFast(doc, &strCache{})
+	fv, fpos, ok := decodeFast(doc, &Strings{})
 	if !ok {
 		return false
 	}
-	sv, top, err := slowDecode(doc)
+	sv, top, err := decodeSlow(doc, nil)
 	if err != nil {
 		t.Fatalf("fast decoder accepted a document yaml.v3 rejects (%v):\n%s", err, doc)
 	}
 	if !sameValue(fv, sv) {
 		t.Fatalf("fast decoder disagrees with yaml.v3 on:\n%s\nfast: %#v\nyaml: %#v", doc, fv, sv)
 	}
-	if err := sameLines(fpos, nodeLocator{top}, fv); err != nil {
+	if err := sameLines(fpos, top, fv); err != nil {
 		t.Fatalf("fast decoder lines disagree with yaml.v3 (%v) on:\n%s", err, doc)
 	}
 	return true
@@ -118,7 +135,7 @@ func sameValue(a, b any) bool {
 
 // sameLines compares the lines addObject uses: the root's and, along List
 // "items", each element's.
-func sameLines(fast, slow locator, v any) error {
+func sameLines(fast, slow Locator, v any) error {
 	if fast.Line() != slow.Line() {
 		return fmt.Errorf("line %d, yaml.v3 %d", fast.Line(), slow.Line())
 	}
@@ -136,7 +153,7 @@ func sameLines(fast, slow locator, v any) error {
 	return nil
 }
 
-func TestFastYAMLAgreesWithYAMLv3(t *testing.T) {
+func TestFastAgreesWithYAMLv3(t *testing.T) {
 	docs := yamlCorpus(t)
 	if len(docs) < 500 {
 		t.Fatalf("only %d fixture documents found", len(docs))
@@ -144,7 +161,7 @@ func TestFastYAMLAgreesWithYAMLv3(t *testing.T) {
 	objects, accepted := 0, 0
 	for _, d := range docs {
 		ok := agree(t, d)
-		if v, _, err := slowDecode(d); err == nil {
+		if v, _, err := decodeSlow(d, nil); err == nil {
 			if m, isMap := v.(map[string]any); isMap && m["kind"] != nil {
 				objects++
 				if ok {
@@ -163,7 +180,7 @@ func TestFastYAMLAgreesWithYAMLv3(t *testing.T) {
 
 // The same corpus with CRLF line breaks, as checked out on Windows, must
 // still take the fast path and agree with yaml.v3 reading the CRs.
-func TestFastYAMLAgreesOnCRLF(t *testing.T) {
+func TestFastAgreesOnCRLF(t *testing.T) {
 	docs := yamlCorpus(t)
 	objects, accepted := 0, 0
 	for _, d := range docs {
@@ -175,7 +192,7 @@ func TestFastYAMLAgreesOnCRLF(t *testing.T) {
 		if agree(t, crlf) != lfOK {
 			t.Errorf("fast path took only one of the LF and CRLF forms of:\n%s", d)
 		}
-		if v, _, err := slowDecode(crlf); err == nil {
+		if v, _, err := decodeSlow(crlf, nil); err == nil {
 			if m, isMap := v.(map[string]any); isMap && m["kind"] != nil {
 				objects++
 				if lfOK {
@@ -188,7 +205,7 @@ func TestFastYAMLAgreesOnCRLF(t *testing.T) {
 		t.Errorf("fast path accepted %d of %d CRLF Kubernetes-object documents, want at least 95%% of 500 or more", accepted, objects)
 	}
 	// A lone CR is a line break to yaml.v3: left to it.
-	if _, _, ok := decodeFast([]byte("kind: Pod\rname: a\r\n"), &strCache{}); ok {
+	if _, _, ok := decodeFast([]byte("kind: Pod\rname: a\r\n"), &Strings{}); ok {
 		t.Error("fast path took a document with a lone CR")
 	}
 }
@@ -198,7 +215,7 @@ var mutations = []string{" ", "  ", "\n", "\n  ", "- ", ":", ": ", "#", " #", "\
 	"|", ">", "|-", ">+", "&a ", "*a", "!!str ", "\t", "?", "a", "0", "1.5", "-", "~", "null", "true", "\\", "\\u00e9",
 	"é", "<<: ", "---\n", "...\n", "\r\n", "\r", "0x1F", "1_000", "2024-01-02", ".inf", "\"\"", "''"}
 
-func TestFastYAMLMutations(t *testing.T) {
+func TestFastMutations(t *testing.T) {
 	docs := yamlCorpus(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	rounds := 20000
@@ -243,7 +260,11 @@ func mutate(rng *rand.Rand, doc []byte) []byte {
 	return out
 }
 
-func FuzzFastYAML(f *testing.F) {
+// FuzzDecode: whatever the input, Decode returns without panicking, and when
+// the fast path takes a document it agrees with yaml.v3 (value, types and
+// lines); otherwise yaml.v3 decides (a value or an error). make fuzz runs it,
+// make test for 60 s.
+func FuzzDecode(f *testing.F) {
 	for _, d := range yamlCorpus(f) {
 		if len(d) < 4096 {
 			f.Add(d)
@@ -257,11 +278,14 @@ func FuzzFastYAML(f *testing.F) {
 			return
 		}
 		agree(t, doc)
+		if _, at, err := Decode(doc, Options{Strings: &Strings{}}); err == nil && at == nil {
+			t.Fatalf("Decode returned no locator and no error for:\n%s", doc)
+		}
 	})
 }
 
 // Every construct the fast path claims to handle, in one manifest.
-func TestFastYAMLHandlesCommonManifests(t *testing.T) {
+func TestFastHandlesCommonManifests(t *testing.T) {
 	doc := `# a comment
 apiVersion: apps/v1
 kind: Deployment
@@ -297,7 +321,7 @@ spec:
           runAsUser: 0
       volumes: []
 `
-	v, pos, ok := fastDecode([]byte(doc), &strCache{})
+	v, pos, ok := fastDecode([]byte(doc), &Strings{})
 	if !ok {
 		t.Fatal("fast path declined a plain manifest")
 	}
@@ -316,7 +340,7 @@ spec:
 		`{"apiVersion": "v1", "kind": "List", "items": [{"kind": "Pod", "n": 1.5, "e": "\u00e9"}, {"x": null}]}`,
 		"{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\n      \"a\": [1, 2]\n    }\n  ]\n}\n",
 	} {
-		if _, _, ok := fastDecode([]byte(json), &strCache{}); !ok {
+		if _, _, ok := fastDecode([]byte(json), &Strings{}); !ok {
 			t.Errorf("fast path declined JSON %q", json)
 		}
 		agree(t, []byte(json))
