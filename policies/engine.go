@@ -59,6 +59,9 @@ type Options struct {
 	// the same package instead of clashing with it: kscan policy test on a
 	// copy of kscan's own rules or library being edited.
 	Replace bool
+	// MemoryBudget bounds how much one --policy rule's evaluation may grow
+	// the heap (see internal/memguard; its default when 0).
+	MemoryBudget uint64
 }
 
 // Engine holds compiled rules. It is safe for concurrent use.
@@ -68,6 +71,8 @@ type Engine struct {
 	byID     map[string]*Rule
 	aliases  map[string]string // former rule id -> id
 	timeout  time.Duration
+	// memoryBudget bounds each --policy rule (evalCustom).
+	memoryBudget uint64
 
 	queries queryCache
 }

@@ -36,7 +36,7 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 	var ruleErrs []RuleError
 	if err != nil && ctx.Err() == nil {
 		for i, r := range rules {
-			if done[i] {
+			if done[i] || r.Custom {
 				continue
 			}
 			one, err := e.evalQuery(ctx, in, []Rule{r})
@@ -51,6 +51,7 @@ func (e *Engine) Eval(ctx context.Context, in *Input, rules []Rule) ([]finding.F
 			results[i], done[i] = one[0], true
 		}
 	}
+	ruleErrs = append(ruleErrs, e.evalCustom(ctx, in, rules, results, done)...)
 	if ctx.Err() != nil {
 		// Stopped (--timeout, a signal, or the engine's own limit): the
 		// rules that finished keep their findings, each other rule is an
@@ -103,15 +104,11 @@ func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][
 	workers := min(runtime.GOMAXPROCS(0), len(rules))
 	results := make([][]*ast.Term, len(rules))
 	if workers <= 1 || len(in.nodes) < parallelMinNodes {
-		// The built-in rules in one query; each --policy rule in its own,
-		// so that a slow or failing one, stopped by --timeout, does not take
-		// the other rules' findings with it.
+		// The built-in rules in one query; --policy rules are left to
+		// evalCustom.
 		var builtin []int
-		var custom []int
 		for i, r := range rules {
-			if r.Custom {
-				custom = append(custom, i)
-			} else {
+			if !r.Custom {
 				builtin = append(builtin, i)
 			}
 		}
@@ -128,13 +125,6 @@ func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][
 				results[i], done[i] = res[j], true
 			}
 		}
-		for _, i := range custom {
-			res, err := e.evalQuery(ctx, in, rules[i:i+1])
-			if err != nil {
-				return results, done, err
-			}
-			results[i], done[i] = res[0], true
-		}
 		return results, done, nil
 	}
 	var next atomic.Int64
@@ -149,6 +139,9 @@ func (e *Engine) evalParallel(ctx context.Context, in *Input, rules []Rule) ([][
 				i := int(next.Add(1) - 1)
 				if i >= len(rules) || ctx.Err() != nil {
 					return
+				}
+				if rules[i].Custom {
+					continue // evalCustom
 				}
 				res, err := e.evalQuery(ctx, in, rules[i:i+1])
 				if err != nil {

@@ -97,7 +97,11 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 			}
 		}
 	}
-	return compile(ctx, modules, custom, opts.Timeout)
+	e, err := compile(ctx, modules, custom, opts.Timeout)
+	if e != nil {
+		e.memoryBudget = opts.MemoryBudget
+	}
+	return e, err
 }
 
 // maxPolicyFile bounds one --policy file.

@@ -20,6 +20,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/kscan-io/kscan/internal/memguard"
 	"github.com/kscan-io/kscan/policies"
 )
 
@@ -416,6 +417,10 @@ func (e *Engine) eval(ctx context.Context, in *policies.Input, params map[string
 	}()
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
+	// A query is the user's (or a --query-dir file's) Rego: bounded like a
+	// --policy rule.
+	ctx, stop := memguard.Watch(ctx, "the query", 0)
+	defer stop()
 	input, err := withParams(in.Value, params)
 	if err != nil {
 		return nil, err
@@ -429,6 +434,9 @@ func (e *Engine) eval(ctx context.Context, in *policies.Input, params map[string
 	)
 	rs, err = rego.New(opts...).Eval(ctx)
 	if err != nil {
+		if ee := memguard.Exceeded(ctx); ee != nil {
+			return nil, ee
+		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("the query did not finish within its time limit (%s): %w", e.timeout, ctx.Err())
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/memguard"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/policies/builtins"
 )
@@ -197,6 +198,11 @@ func runRego(ctx context.Context, modules map[string]*ast.Module, opts Options) 
 		RaiseBuiltinErrors(true).
 		CapturePrintOutput(true).
 		SetTimeout(opts.Timeout)
+	// The tests are the user's Rego: one memory watch over all of them
+	// (they run in parallel), as for a --policy rule.
+	outer := ctx
+	ctx, stop := memguard.Watch(ctx, "the Rego tests", 0)
+	defer stop()
 	ch, err := runner.RunTests(ctx, nil)
 	if err != nil {
 		var astErrs ast.Errors
@@ -211,7 +217,16 @@ func runRego(ctx context.Context, modules map[string]*ast.Module, opts Options) 
 		// loaded, but a path may hold them) run like any other.
 		out = append(out, r)
 	}
-	if err := ctx.Err(); err != nil {
+	if ee := memguard.Exceeded(ctx); ee != nil {
+		// Every test the stop ended is an error naming the budget.
+		for _, r := range out {
+			if r.Error != nil {
+				r.Error = ee
+			}
+		}
+		return out, nil
+	}
+	if err := outer.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil
