@@ -63,11 +63,50 @@ func buildChecks() []Check {
 // CheckEverything is the check a cluster-admin-equivalent role passes.
 const CheckEverything = "*"
 
-// CheckResult is what a role allows of one check: every object (All), or
-// only the named ones.
+// CheckResult is what a role allows of one check, as the authorizer
+// answers it: requests for any name and without one (All), requests for
+// the listed names only (Names), or requests without a name only
+// (Nameless: a rule whose resourceNames list "").
 type CheckResult struct {
-	All   bool     `json:"all"`
-	Names []string `json:"names,omitempty"`
+	All      bool     `json:"all"`
+	Names    []string `json:"names,omitempty"`
+	Nameless bool     `json:"nameless,omitempty"`
+}
+
+// Allows answers the check for a request naming name ("" for none).
+func (r CheckResult) Allows(name string) bool {
+	if r.All {
+		return true
+	}
+	if name == "" {
+		return r.Nameless
+	}
+	for _, n := range r.Names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Every reports whether the result reaches every object of the check: All,
+// or Nameless for a verb whose requests carry no name (list, watch,
+// deletecollection, create of a resource), where a request without a name
+// is one for all objects.
+func (r CheckResult) Every(c Check) bool {
+	if r.All {
+		return true
+	}
+	if !r.Nameless {
+		return false
+	}
+	switch c.Attrs.Verb {
+	case "list", "watch", "deletecollection":
+		return true
+	case "create":
+		return c.Attrs.Subresource == ""
+	}
+	return false
 }
 
 // CheckRole answers every check for a role's effective rules; checks the
@@ -85,16 +124,24 @@ func CheckRole(r *Role) map[string]CheckResult {
 func checkRules(rules []Rule, a Attributes) (CheckResult, bool) {
 	var res CheckResult
 	names := map[string]bool{}
+	a.Name = ""
 	for i := range rules {
 		r := &rules[i]
-		if RuleAllows(a, r) { // a request without a name: every object
-			res.All = true
+		if len(r.ResourceNames) == 0 {
+			if RuleAllows(a, r) { // any name, and none
+				res.All = true
+			}
 			continue
 		}
 		for _, n := range r.ResourceNames {
 			q := a
 			q.Name = n
-			if n != "" && RuleAllows(q, r) {
+			if !RuleAllows(q, r) {
+				continue
+			}
+			if n == "" {
+				res.Nameless = true
+			} else {
 				names[n] = true
 			}
 		}
@@ -102,7 +149,7 @@ func checkRules(rules []Rule, a Attributes) (CheckResult, bool) {
 	if res.All {
 		return CheckResult{All: true}, true
 	}
-	if len(names) == 0 {
+	if len(names) == 0 && !res.Nameless {
 		return res, false
 	}
 	for n := range names {

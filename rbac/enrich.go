@@ -332,9 +332,16 @@ func annotate(g *graph.Graph, m *Model, bs *graph.Bootstrap) {
 		for _, f := range sortedSet(fromSet) {
 			from = append(from, f)
 		}
+		// Rules read "all" as "every object": a nameless list or create
+		// is one (CheckResult.Every); a nameless get names nothing.
 		checks := map[string]any{}
-		for id, res := range CheckRole(r) {
-			checks[id] = map[string]any{"all": res.All, "names": anyList(res.Names)}
+		results := CheckRole(r)
+		for _, c := range Checks {
+			res, ok := results[c.ID]
+			if !ok || (!res.Every(c) && len(res.Names) == 0) {
+				continue
+			}
+			checks[c.ID] = map[string]any{"all": res.Every(c), "names": anyList(res.Names)}
 		}
 		attr := map[string]any{"rules": rules, "aggregated": r.Aggregated(), "aggregated_from": from,
 			"checks": checks, "bound": m.Bound(r)}

@@ -11,15 +11,29 @@ import (
 // written ("*"); a rule resource "*" is Resource "*" and Subresource "*"
 // (every resource and subresource), "pods" is Subresource "" (the resource
 // itself), "*/scale" is Resource "*" and Subresource "scale".
-// ResourceName "" means every name.
+// ResourceName "" means every name. A rule resource "*/*" is Resource "*",
+// Subresource "*" and LiteralSubresource: the API server matches it only
+// against a subresource named "*" itself, not every subresource (nor the
+// resources themselves). A rule whose resourceNames list "" allows requests
+// without a name (list, watch, deletecollection, create) and no named one:
+// that grant is ResourceName "" and Nameless; a request without a name, as a
+// Grant to test with Covered, is Nameless too.
 type Grant struct {
-	Namespace      string `json:"namespace,omitempty"`
-	Verb           string `json:"verb"`
-	APIGroup       string `json:"apiGroup"`
-	Resource       string `json:"resource,omitempty"`
-	Subresource    string `json:"subresource,omitempty"`
-	ResourceName   string `json:"resourceName,omitempty"`
-	NonResourceURL string `json:"nonResourceURL,omitempty"`
+	Namespace          string `json:"namespace,omitempty"`
+	Verb               string `json:"verb"`
+	APIGroup           string `json:"apiGroup"`
+	Resource           string `json:"resource,omitempty"`
+	Subresource        string `json:"subresource,omitempty"`
+	LiteralSubresource bool   `json:"literalSubresource,omitempty"`
+	ResourceName       string `json:"resourceName,omitempty"`
+	Nameless           bool   `json:"nameless,omitempty"`
+	NonResourceURL     string `json:"nonResourceURL,omitempty"`
+}
+
+// Everything reports whether the grant is for every resource and
+// subresource (a rule resource "*").
+func (g Grant) Everything() bool {
+	return g.Resource == "*" && g.Subresource == "*" && !g.LiteralSubresource
 }
 
 // String renders a grant for people: "get pods/log in shop",
@@ -32,11 +46,13 @@ func (g Grant) String() string {
 	if g.APIGroup != "" {
 		res += "." + g.APIGroup
 	}
-	if g.Subresource != "" && !(g.Resource == "*" && g.Subresource == "*") {
+	if g.Subresource != "" && !g.Everything() {
 		res += "/" + g.Subresource
 	}
 	if g.ResourceName != "" {
 		res += " named " + g.ResourceName
+	} else if g.Nameless {
+		res += " (requests without a name)"
 	}
 	if g.Namespace == "" {
 		return g.Verb + " " + res + " (cluster-wide)"
@@ -67,13 +83,16 @@ func (g Grant) Covers(o Grant) bool {
 	if g.ResourceName != "" && g.ResourceName != o.ResourceName {
 		return false
 	}
+	if g.Nameless && (o.ResourceName != "" || !o.Nameless) {
+		return false
+	}
 	switch {
-	case g.Resource == "*" && g.Subresource == "*":
+	case g.Everything():
 		return true
 	case g.Resource == "*":
 		return g.Subresource == o.Subresource && o.Subresource != ""
 	}
-	return g.Resource == o.Resource && g.Subresource == o.Subresource
+	return g.Resource == o.Resource && g.Subresource == o.Subresource && !o.LiteralSubresource
 }
 
 // GrantSource is the binding and role a grant comes from.
@@ -131,8 +150,14 @@ func lessGrant(a, b Grant) bool {
 	if a.Subresource != b.Subresource {
 		return a.Subresource < b.Subresource
 	}
+	if a.LiteralSubresource != b.LiteralSubresource {
+		return !a.LiteralSubresource
+	}
 	if a.ResourceName != b.ResourceName {
 		return a.ResourceName < b.ResourceName
+	}
+	if a.Nameless != b.Nameless {
+		return !a.Nameless
 	}
 	return a.Verb < b.Verb
 }
@@ -174,11 +199,13 @@ func expandRule(r Rule, ns string, emit func(Grant)) {
 		for _, gr := range r.APIGroups {
 			for _, res := range r.Resources {
 				resource, sub, _ := strings.Cut(res, "/")
+				literal := res == "*/*"
 				if res == "*" {
 					sub = "*"
 				}
 				for _, n := range names {
-					emit(Grant{Namespace: ns, Verb: v, APIGroup: gr, Resource: resource, Subresource: sub, ResourceName: n})
+					emit(Grant{Namespace: ns, Verb: v, APIGroup: gr, Resource: resource, Subresource: sub, LiteralSubresource: literal,
+						ResourceName: n, Nameless: n == "" && len(r.ResourceNames) > 0})
 				}
 			}
 		}

@@ -26,7 +26,10 @@ const (
 const (
 	GroupAuthenticated   = "system:authenticated"
 	GroupServiceAccounts = "system:serviceaccounts"
-	saUserPrefix         = "system:serviceaccount:"
+	GroupUnauthenticated = "system:unauthenticated"
+	// UserAnonymous is the user name of an unauthenticated request.
+	UserAnonymous = "system:anonymous"
+	saUserPrefix  = "system:serviceaccount:"
 )
 
 // Subject is a User, Group or ServiceAccount as a binding names it.
@@ -59,10 +62,14 @@ func (s Subject) UserName() string {
 
 // ImplicitGroups are the groups the API server puts every authenticated
 // identity of this kind in: system:authenticated, and for a ServiceAccount
-// system:serviceaccounts and system:serviceaccounts:<ns>.
+// system:serviceaccounts and system:serviceaccounts:<ns>. The anonymous
+// user (an unauthenticated request) is in system:unauthenticated only.
 func (s Subject) ImplicitGroups() []string {
 	switch s.Kind {
 	case KindUser:
+		if s.Name == UserAnonymous {
+			return []string{GroupUnauthenticated}
+		}
 		return []string{GroupAuthenticated}
 	case KindServiceAccount:
 		return []string{GroupServiceAccounts, GroupServiceAccounts + ":" + s.Namespace, GroupAuthenticated}

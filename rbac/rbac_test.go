@@ -193,6 +193,15 @@ func TestCovers(t *testing.T) {
 		{g("", "get", "", "pods", "", ""), g("", "get", "", "pods", "log", ""), false},
 		{Grant{Verb: "get", NonResourceURL: "/logs/*"}, Grant{Verb: "get", NonResourceURL: "/logs/a"}, true},
 		{Grant{Verb: "get", NonResourceURL: "/logs/*"}, g("", "get", "", "pods", "", ""), false},
+		// "*/*" is a subresource literally named "*", not everything.
+		{Grant{Verb: "get", APIGroup: "", Resource: "*", Subresource: "*", LiteralSubresource: true}, g("", "get", "", "pods", "log", ""), false},
+		{Grant{Verb: "get", APIGroup: "", Resource: "*", Subresource: "*", LiteralSubresource: true}, g("", "get", "", "pods", "*", ""), true},
+		{g("", "get", "", "*", "*", ""), Grant{Verb: "get", Resource: "*", Subresource: "*", LiteralSubresource: true}, true},
+		// resourceNames [""]: requests without a name only.
+		{Grant{Verb: "list", Resource: "secrets", Nameless: true}, Grant{Verb: "list", Resource: "secrets", Nameless: true}, true},
+		{Grant{Verb: "list", Resource: "secrets", Nameless: true}, g("", "list", "", "secrets", "", "n"), false},
+		{Grant{Verb: "list", Resource: "secrets", Nameless: true}, g("", "list", "", "secrets", "", ""), false},
+		{g("", "list", "", "secrets", "", ""), Grant{Verb: "list", Resource: "secrets", Nameless: true}, true},
 	}
 	for i, tc := range tests {
 		if got := tc.a.Covers(tc.b); got != tc.want {
@@ -247,5 +256,40 @@ subjects: [{kind: Group, name: system:authenticated}]
 	rb, _ := n.Attrs["rbac"].(map[string]any)
 	if rules, _ := rb["rules"].([]any); len(rules) != 3 || rb["aggregated"] != true {
 		t.Errorf("attrs.rbac of ClusterRole agg: %v", rb)
+	}
+}
+
+// The API server puts the anonymous user in system:unauthenticated, never
+// in system:authenticated.
+func TestAnonymousGroups(t *testing.T) {
+	u := UserInfoFor(Subject{Kind: KindUser, Name: UserAnonymous})
+	if len(u.Groups) != 1 || u.Groups[0] != GroupUnauthenticated {
+		t.Fatalf("groups of %s = %v", UserAnonymous, u.Groups)
+	}
+}
+
+// A rule whose resourceNames list "" allows requests without a name only:
+// for list that is every Secret, for get none; "*/*" is no exec.
+func TestCheckRoleNamelessAndLiteralSubresource(t *testing.T) {
+	m := Build(nodes(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: odd}
+rules:
+- {apiGroups: [""], resources: [secrets], resourceNames: ["", one], verbs: [get, list]}
+- {apiGroups: [""], resources: ["*/*"], verbs: [create]}`), Options{NoBuiltins: true})
+	res := CheckRole(m.Role("ClusterRole", "", "odd"))
+	byID := map[string]Check{}
+	for _, c := range Checks {
+		byID[c.ID] = c
+	}
+	list, get := res["list secrets"], res["get secrets"]
+	if !list.Every(byID["list secrets"]) || list.All || !list.Allows("") || list.Allows("two") || !list.Allows("one") {
+		t.Errorf("list secrets: %+v", list)
+	}
+	if get.Every(byID["get secrets"]) || get.Allows("two") || !get.Allows("one") {
+		t.Errorf("get secrets: %+v", get)
+	}
+	if r, ok := res["create pods/exec"]; ok {
+		t.Errorf("*/* allows create pods/exec: %+v", r)
 	}
 }

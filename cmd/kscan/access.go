@@ -15,15 +15,19 @@ import (
 )
 
 type accessRow struct {
-	Cluster        string   `json:"cluster,omitempty"`
-	Namespace      string   `json:"namespace,omitempty"`
-	Verbs          []string `json:"verbs"`
-	APIGroup       string   `json:"apiGroup,omitempty"`
-	Resource       string   `json:"resource,omitempty"`
-	Subresource    string   `json:"subresource,omitempty"`
-	ResourceName   string   `json:"resourceName,omitempty"`
-	NonResourceURL string   `json:"nonResourceURL,omitempty"`
-	Via            []string `json:"via"`
+	Cluster     string   `json:"cluster,omitempty"`
+	Namespace   string   `json:"namespace,omitempty"`
+	Verbs       []string `json:"verbs"`
+	APIGroup    string   `json:"apiGroup,omitempty"`
+	Resource    string   `json:"resource,omitempty"`
+	Subresource string   `json:"subresource,omitempty"`
+	// LiteralSubresource: a rule resource "*/*", which the API server
+	// matches only against a subresource named "*".
+	LiteralSubresource bool     `json:"literalSubresource,omitempty"`
+	ResourceName       string   `json:"resourceName,omitempty"`
+	Nameless           bool     `json:"nameless,omitempty"`
+	NonResourceURL     string   `json:"nonResourceURL,omitempty"`
+	Via                []string `json:"via"`
 }
 
 type accessOutput struct {
@@ -121,6 +125,7 @@ func accessRows(m *rbac.Model, s rbac.Subject, groups []string, ns string) []acc
 		r := merged[k]
 		if r == nil {
 			r = &accessRow{Cluster: m.Cluster, Namespace: g.Namespace, APIGroup: g.APIGroup, Resource: g.Resource, Subresource: g.Subresource,
+				LiteralSubresource: g.LiteralSubresource, Nameless: g.Nameless,
 				ResourceName: g.ResourceName, NonResourceURL: g.NonResourceURL}
 			for v := range via {
 				r.Via = append(r.Via, v)
@@ -164,7 +169,7 @@ func writeAccess(w io.Writer, format string, out accessOutput) error {
 			if r.APIGroup != "" {
 				res += "." + r.APIGroup
 			}
-			if r.Subresource != "" && !(r.Resource == "*" && r.Subresource == "*") {
+			if r.Subresource != "" && (r.LiteralSubresource || !(r.Resource == "*" && r.Subresource == "*")) {
 				res += "/" + r.Subresource
 			}
 			ns = clusterPrefix(r.Cluster) + ns
@@ -174,6 +179,9 @@ func writeAccess(w io.Writer, format string, out accessOutput) error {
 		name := r.ResourceName
 		if name == "" {
 			name = "*"
+			if r.Nameless {
+				name = "(without a name)"
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ns, strings.Join(r.Verbs, ","), res, name, strings.Join(r.Via, "; "))
 	}
