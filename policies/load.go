@@ -20,6 +20,7 @@ var networkBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime",
 
 // Capabilities are the builtins rules may use.
 func Capabilities() *ast.Capabilities {
+	boundBuiltins()
 	caps := ast.CapabilitiesForThisVersion()
 	blocked := map[string]bool{}
 	for _, b := range networkBuiltins {
