@@ -54,6 +54,13 @@ type Options struct {
 	APIVersions []string
 	// BaseDir makes recorded paths relative (default: working directory).
 	BaseDir string
+	// Values are the lowest-precedence user values, merged under
+	// ValueFiles and Set (Kustomize's helmCharts give them; the CLI does
+	// not).
+	Values map[string]any
+	// IncludeCRDs adds the files of the charts' crds/ directories, as
+	// `helm template --include-crds`.
+	IncludeCRDs bool
 }
 
 // Handler is a manifest.DirHandler for chart directories that also claims
@@ -102,11 +109,76 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	chartRel := h.rel(path)
-	fail := func(src graph.Source, format string, a ...any) {
-		g.AddError(graph.InputError{Source: src, Message: "helm chart " + chartRel + ": " + fmt.Sprintf(format, a...)})
+	ms, err := h.render(ctx, path)
+	if err != nil {
+		var re *RenderError
+		if errors.As(err, &re) {
+			for _, p := range re.Problems {
+				g.AddError(graph.InputError{Source: p.Source, Message: "helm chart " + h.rel(path) + ": " + p.Msg})
+			}
+			return re.Cancelled
+		}
+		return err
 	}
+	chartSrc := graph.Source{Kind: graph.SourceFile, File: h.rel(path)}
+	for _, m := range ms {
+		src := chartSrc
+		if m.File != "" {
+			src.File = h.rel(m.File)
+		}
+		AddRendered([]byte(m.Content), src, m.Template, h.opts.Namespace, g)
+	}
+	return nil
+}
+
+// Manifest is one rendered template of a chart.
+type Manifest struct {
+	// Name is Helm's name for it ("chart/templates/x.yaml",
+	// "chart/charts/sub/templates/y.yaml", "chart/crds/z.yaml").
+	Name    string
+	Content string
+	// File is the template on disk ("" inside an archive); Template its
+	// text, to place objects on the template's lines.
+	File     string
+	Template []byte
+}
+
+// RenderError is a chart that could not be rendered: each problem names
+// the chart file (or template and line) at fault.
+type RenderError struct {
+	Problems []RenderProblem
+	// Cancelled is the context's error when rendering stopped for it.
+	Cancelled error
+}
+
+// RenderProblem is one reason a chart could not be rendered.
+type RenderProblem struct {
+	Source graph.Source
+	Msg    string
+}
+
+func (e *RenderError) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.Msg
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Render renders the chart directory or archive at path with opts, as
+// `helm template` would, and returns the manifests in name order: for a
+// caller that feeds them elsewhere (Kustomize's helmCharts). Failures are a
+// *RenderError.
+func Render(ctx context.Context, path string, opts Options) ([]Manifest, error) {
+	return New(opts).render(ctx, path)
+}
+
+func (h *Handler) render(ctx context.Context, path string) ([]Manifest, error) {
+	chartRel := h.rel(path)
 	chartSrc := graph.Source{Kind: graph.SourceFile, File: chartRel}
+	fail := func(src graph.Source, format string, a ...any) error {
+		return &RenderError{Problems: []RenderProblem{{Source: src, Msg: fmt.Sprintf(format, a...)}}}
+	}
 	root := confine.FromContext(ctx, path)
 	ch, err := loadChart(path, root)
 	if err != nil {
@@ -120,51 +192,45 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 				err = errors.New(ee.Reason()) // the location names the file
 			}
 		}
-		fail(src, "cannot load: %v", err)
-		return nil
+		return nil, fail(src, "cannot load: %v", err)
 	}
 	// As `helm template`: a dependency missing from charts/ is an error, not
 	// a render without it (which would pass every rule on what it omits).
 	if missing := missingDependencies(ch, ""); len(missing) > 0 {
+		re := &RenderError{}
 		for _, m := range missing {
 			src := chartSrc
 			if !h.MatchFile(path) {
 				src = h.dependencySource(path, m)
 			}
-			fail(src, "dependency %q (%s) is listed in %s but not in %s; run `helm dependency build %s` first",
-				m.name, m.version, m.chartfile(), m.chartsDir(), m.buildDir(chartRel))
+			re.Problems = append(re.Problems, RenderProblem{Source: src, Msg: fmt.Sprintf("dependency %q (%s) is listed in %s but not in %s; run `helm dependency build %s` first",
+				m.name, m.version, m.chartfile(), m.chartsDir(), m.buildDir(chartRel))})
 		}
-		return nil
+		return nil, re
 	}
 	caps, err := h.capabilities()
 	if err != nil {
-		fail(chartSrc, "%v", err)
-		return nil
+		return nil, fail(chartSrc, "%v", err)
 	}
 	if kv := ch.Metadata.KubeVersion; kv != "" && !chartutil.IsCompatibleRange(kv, caps.KubeVersion.String()) {
-		fail(chartSrc, "chart requires kubeVersion %s, which is incompatible with Kubernetes %s (set --helm-kube-version)", kv, caps.KubeVersion.String())
-		return nil
+		return nil, fail(chartSrc, "chart requires kubeVersion %s, which is incompatible with Kubernetes %s (set --helm-kube-version)", kv, caps.KubeVersion.String())
 	}
 	vals, err := h.values()
 	if err != nil {
-		fail(chartSrc, "%v", err)
-		return nil
+		return nil, fail(chartSrc, "%v", err)
 	}
 	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
-		fail(chartSrc, "dependencies: %v", err)
-		return nil
+		return nil, fail(chartSrc, "dependencies: %v", err)
 	}
 	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
 		Name: h.opts.Release, Namespace: h.opts.Namespace, Revision: 1, IsInstall: true,
 	}, caps)
 	if err != nil {
-		fail(chartSrc, "values: %v", err)
-		return nil
+		return nil, fail(chartSrc, "values: %v", err)
 	}
 	out, err := renderWithin(ctx, ch, top)
 	if ctx.Err() != nil {
-		fail(chartSrc, "rendering stopped: %v (%v)", context.Cause(ctx), ctx.Err())
-		return ctx.Err()
+		return nil, &RenderError{Problems: []RenderProblem{{Source: chartSrc, Msg: fmt.Sprintf("rendering stopped: %v (%v)", context.Cause(ctx), ctx.Err())}}, Cancelled: ctx.Err()}
 	}
 	if err != nil {
 		file, line, msg := h.templateError(path, ch, err)
@@ -172,8 +238,12 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 		if file != "" {
 			src = graph.Source{Kind: graph.SourceFile, File: file, Line: line}
 		}
-		fail(src, "template error: %s", msg)
-		return nil
+		return nil, fail(src, "template error: %s", msg)
+	}
+	if h.opts.IncludeCRDs {
+		for _, crd := range ch.CRDObjects() {
+			out[crd.Filename] = string(crd.File.Data)
+		}
 	}
 	names := make([]string, 0, len(out))
 	for name := range out {
@@ -181,21 +251,21 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 	}
 	sort.Strings(names)
 	isDir := !h.MatchFile(path)
+	var ms []Manifest
 	for _, name := range names {
 		if !isManifest(name) || strings.TrimSpace(out[name]) == "" {
 			continue
 		}
-		src := chartSrc
-		var tmpl []byte
+		m := Manifest{Name: name, Content: out[name]}
 		if isDir {
 			if disk, ok := h.templatePath(path, ch, name); ok {
-				src.File = h.rel(disk)
-				tmpl, _ = root.ReadFile(disk, maxTemplate)
+				m.File = disk
+				m.Template, _ = root.ReadFile(disk, maxTemplate)
 			}
 		}
-		AddRendered([]byte(out[name]), src, tmpl, h.opts.Namespace, g)
+		ms = append(ms, m)
 	}
-	return nil
+	return ms, nil
 }
 
 // capabilities are Helm's defaults with --helm-kube-version and
@@ -319,6 +389,9 @@ func renderSafely(ch *chart.Chart, vals chartutil.Values) (out map[string]string
 // values merges --helm-values files in order, then --helm-set.
 func (h *Handler) values() (map[string]any, error) {
 	base := map[string]any{}
+	if h.opts.Values != nil {
+		base = chartutil.MergeTables(deepCopyValues(h.opts.Values), base)
+	}
 	for _, f := range h.opts.ValueFiles {
 		data, err := safefile.ReadFile(f, maxTemplate)
 		if err != nil {
@@ -420,6 +493,37 @@ func AddRendered(rendered []byte, src graph.Source, tmpl []byte, defaultNamespac
 	}
 }
 
+// LineOf is the template line of the object of that kind and name among
+// the objects of one rendered template (0 when not found): what
+// AddRendered gives it, for callers that parse the output themselves.
+// A name that lost or gained a prefix or suffix (Kustomize's namePrefix)
+// still matches.
+func LineOf(rendered, tmpl []byte, kind, name string) int {
+	tmp := graph.New()
+	manifest.ParseInto(rendered, graph.Source{Kind: graph.SourceFile}, "", tmp)
+	nodes := tmp.Nodes()
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Source.Line < nodes[j].Source.Line })
+	docs := templateDocs(tmpl)
+	best := -1
+	for i, n := range nodes {
+		k, _, nm := graph.K8sMeta(n)
+		if k != kind {
+			continue
+		}
+		if nm == name {
+			best = i
+			break
+		}
+		if best < 0 && nm != "" && strings.Contains(name, nm) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return 0
+	}
+	return docs.lineFor(best, len(nodes), kind)
+}
+
 // tmplDoc is one "---"-separated document of a template file.
 type tmplDoc struct {
 	line int    // of its apiVersion/kind line, or first content line
@@ -482,4 +586,28 @@ func (d tmplDocs) lineFor(i, n int, kind string) int {
 		}
 	}
 	return d[0].line
+}
+
+// deepCopyValues copies a values tree: merging and rendering write into it.
+func deepCopyValues(v map[string]any) map[string]any {
+	out := make(map[string]any, len(v))
+	for k, e := range v {
+		switch t := e.(type) {
+		case map[string]any:
+			out[k] = deepCopyValues(t)
+		case []any:
+			l := make([]any, len(t))
+			for i, x := range t {
+				if m, ok := x.(map[string]any); ok {
+					l[i] = deepCopyValues(m)
+				} else {
+					l[i] = x
+				}
+			}
+			out[k] = l
+		default:
+			out[k] = e
+		}
+	}
+	return out
 }
