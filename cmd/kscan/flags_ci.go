@@ -130,7 +130,8 @@ func (c *ciFlags) ciDirHandlers(f *scanFlags, paths []string) []manifest.DirHand
 	}
 	return []manifest.DirHandler{
 		helm.New(c.helmOptions(ns)),
-		kustomize.New(kustomize.Options{Roots: paths, DefaultNamespace: f.namespace, AllowRemote: c.kustomizeRemote, MaxFileSize: f.maxFileSize}),
+		kustomize.New(kustomize.Options{Roots: paths, DefaultNamespace: f.namespace, AllowRemote: c.kustomizeRemote, MaxFileSize: f.maxFileSize,
+			HelmKubeVersion: c.helmKubeVersion, HelmAPIVersions: c.helmAPIVersions}),
 	}
 }
 

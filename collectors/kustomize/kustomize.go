@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/kscan-io/kscan/collectors/helm"
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/confine"
@@ -46,6 +47,11 @@ type Options struct {
 	// MaxFileSize bounds each file kustomize reads (default
 	// manifest.DefaultMaxFileSize).
 	MaxFileSize int64
+	// HelmKubeVersion and HelmAPIVersions are --helm-kube-version and
+	// --helm-api-versions, for the charts of helmCharts (kustomize's own
+	// command line wins over a chart entry's kubeVersion/apiVersions too).
+	HelmKubeVersion string
+	HelmAPIVersions []string
 }
 
 // Handler is a manifest.DirHandler for kustomization directories.
@@ -121,7 +127,9 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		}
 		return nil
 	}
-	fs := &originFS{FileSystem: &confinedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, limit: h.opts.MaxFileSize, allowClones: h.opts.AllowRemote}, root: kfile}
+	hfs := newHelmFS(confine.WithRoot(ctx, root), &confinedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, limit: h.opts.MaxFileSize, allowClones: h.opts.AllowRemote},
+		h.opts.HelmKubeVersion, h.opts.HelmAPIVersions)
+	fs := &originFS{FileSystem: hfs, root: kfile}
 	opts := krusty.MakeDefaultOptions()
 	var (
 		m        resmap.ResMap
@@ -132,6 +140,13 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		withBoundedHTTP(ctx, build)
 	} else {
 		build()
+	}
+	for _, p := range hfs.problems {
+		if filepath.IsAbs(p.Source.File) {
+			p.Source.File = h.rel(p.Source.File)
+		}
+		p.Message = "kustomization " + h.rel(abs) + ": " + h.relPaths(p.Message)
+		g.AddError(p)
 	}
 	for _, w := range warnings {
 		g.AddError(graph.InputError{Level: graph.LevelWarning, Source: graph.Source{Kind: graph.SourceFile, File: h.rel(kfile)},
@@ -159,6 +174,15 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 			from = ""
 			src.File = h.rel(filepath.Join(abs, filepath.FromSlash(origin.ConfiguredIn)))
 		}
+		var chart *helm.Manifest
+		if m, ok := hfs.manifest(from); ok && from != "" {
+			// Rendered from a chart of helmCharts: its template file.
+			chart, from = &m, ""
+			src.File = h.rel(kfile)
+			if m.File != "" {
+				src.File = h.rel(m.File)
+			}
+		}
 		if from != "" {
 			src.File = h.rel(from)
 		}
@@ -173,6 +197,9 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		for _, n := range tmp.Nodes() {
 			if from != "" {
 				n.Source.Line = lineIn(from, n, h.opts.DefaultNamespace, parsed)
+			} else if chart != nil {
+				kind, _, name := graph.K8sMeta(n)
+				n.Source.Line = helm.LineOf([]byte(chart.Content), chart.Template, kind, name)
 			} else {
 				n.Source.Line = 0
 			}

@@ -163,10 +163,6 @@ func checkRefs(dir string, root *confine.Root, base string, allowRemote bool, li
 						}
 					}
 				}
-			case key == "helmCharts":
-				for _, e := range seqOrOne(val) {
-					check(manifest.MappingValue(e, "repo"), false)
-				}
 			}
 		}
 	}
