@@ -33,6 +33,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/pulumi"
 	"github.com/kscan-io/kscan/collectors/pulumi/normalize"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
@@ -582,10 +583,7 @@ func (s *Server) run(ctx context.Context, g *graph.Graph, sn snapshot) (res resu
 	if s.evalHook != nil {
 		s.evalHook()
 	}
-	facts := policies.Prepare(g)
-	if facts == nil {
-		facts = policies.Facts{}
-	}
+	facts := enrich.Graph(ctx, g, enrich.Options{})
 	facts[ParamsFact] = sn.params
 	if st := s.stackInfo(); st.Stack != "" {
 		facts[StackFact] = map[string]any{"stack": st.Stack, "project": st.Project, "organization": st.Organization, "dry_run": st.DryRun}

@@ -36,7 +36,7 @@ type manifestFile struct {
 }
 
 // scanManifests runs files through the real pipeline: the manifest
-// collector, Prepare, BuildInput and one evaluation of every built-in rule.
+// collector, the enrichers, BuildInput and one evaluation of every built-in rule.
 // Input errors and rule errors fail the test: examples and fixtures must be
 // read completely and no rule may break on them.
 func scanManifests(t *testing.T, e *Engine, files ...manifestFile) []finding.Finding {
@@ -48,7 +48,7 @@ func scanManifests(t *testing.T, e *Engine, files ...manifestFile) []finding.Fin
 	for _, ie := range g.Errors() {
 		t.Errorf("input error: %v", ie)
 	}
-	in, err := BuildInput(g, Prepare(g))
+	in, err := BuildInput(g, derive(t.Context(), g))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func TestFingerprintsIgnoreUnrelatedChanges(t *testing.T) {
 						"metadata": map[string]any{"name": "extra", "namespace": "unrelated"},
 						"spec":     map[string]any{"template": map[string]any{"spec": map[string]any{"serviceAccountName": "extra", "containers": containers}}}})
 				}
-				if _, err := InputFromObjects(deepCopy(base).([]any)); err != nil {
+				if _, err := InputFromObjects(t.Context(), deepCopy(base).([]any), derive); err != nil {
 					t.Skipf("%s is an input of its collector, not graph objects (%v)", n, err)
 				}
 				before := evalObjects(t, e, r, base)
@@ -166,7 +166,7 @@ type fpEntry struct{ fp, msg string }
 // by fingerprint.
 func evalObjects(t *testing.T, e *Engine, r Rule, objs []any) map[string]fpEntry {
 	t.Helper()
-	in, err := InputFromObjects(objs)
+	in, err := InputFromObjects(t.Context(), objs, derive)
 	if err != nil {
 		t.Fatal(err)
 	}

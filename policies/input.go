@@ -11,7 +11,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/kscan-io/kscan/enrich/imagelink"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -33,8 +32,8 @@ func (in *Input) Node(key string) (*graph.Node, bool) {
 
 // Facts are extra, precomputed data that packages outside policies (RBAC
 // effective permissions, IAM evaluation, registry lookups) hand to Rego under
-// input.facts.<name>.
-type Facts map[string]any
+// input.facts.<name>; package enrich derives them.
+type Facts = graph.Facts
 
 // Field names of the input's objects: one term each, shared by every node.
 var (
@@ -79,14 +78,12 @@ func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
 	return buildInput(g, facts, nil)
 }
 
-// PrepareInput is Prepare followed by BuildInput, with the objects of the
-// collected nodes converted to Rego values while Prepare derives edges and
-// facts: Prepare adds nodes, edges and attrs but never changes an object it
-// was given (TestPrepareKeepsObjects in package scan holds it to that).
-func PrepareInput(g *graph.Graph) (*Input, error) { return PrepareInputWith(g, PrepareOptions{}) }
-
-// PrepareInputWith is PrepareInput with settings for Prepare.
-func PrepareInputWith(g *graph.Graph, opts PrepareOptions) (*Input, error) {
+// BuildInputWhile is BuildInput with the facts of derive, which runs while
+// the objects of the nodes collected so far are converted to Rego values:
+// derive (the enrichers) adds nodes, edges and attrs but never changes an
+// object it was given (TestEnrichKeepsObjects in package scan holds it to
+// that).
+func BuildInputWhile(g *graph.Graph, derive func() Facts) (*Input, error) {
 	early := g.Nodes()
 	var pre map[*graph.Node]ast.Value
 	var preErr error
@@ -95,7 +92,7 @@ func PrepareInputWith(g *graph.Graph, opts PrepareOptions) (*Input, error) {
 		defer close(done)
 		pre, preErr = convertObjects(early)
 	}()
-	facts := PrepareWith(g, opts)
+	facts := derive()
 	<-done
 	if preErr != nil {
 		return nil, preErr
@@ -409,7 +406,7 @@ func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) 
 			}
 		}
 	}
-	resolved := imagelink.ResolvedDigests(nodes) // registry collector results, if any
+	resolved := graph.ResolvedImageDigests(nodes) // registry collector results, if any
 	var out []*ast.Term
 	var wnodes []*graph.Node
 	for i, n := range nodes {
@@ -463,7 +460,7 @@ func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) 
 					items = append(items, [2]*ast.Term{termImageRef, imageRefTerm(ref, strs)})
 				}
 				// The digest the reference resolves to now, when a registry said.
-				if d := resolved[imagelink.Key(ref)]; d != "" && ref.Digest == "" {
+				if d := resolved[graph.ImageKey(ref)]; d != "" && ref.Digest == "" {
 					items = append(items, [2]*ast.Term{termResolvedDigest, ast.StringTerm(d)})
 				}
 				containers = append(containers, ast.ObjectTerm(items...))

@@ -44,7 +44,7 @@ func TestBuildInputEqualsPlainConversion(t *testing.T) {
 	if g.Len() < 10 {
 		t.Fatalf("only %d nodes read", g.Len())
 	}
-	in, err := BuildInput(g, Prepare(g))
+	in, err := BuildInput(g, derive(t.Context(), g))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/collectors/pulumi"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/psstest"
@@ -20,7 +21,7 @@ import (
 
 // TestPSSFixtures scans every fixture Kubernetes ships with its Pod Security
 // admission library, for every level and version kscan offers, through the
-// real pipeline (manifest or Pulumi collector, Prepare at that version,
+// real pipeline (manifest or Pulumi collector, the enrichers at that version,
 // every rule of the pss-<level> framework): a fail fixture must fail at least
 // one control of its level, a pass fixture none. Each fixture is scanned as
 // the Pod it is, wrapped in a Deployment, wrapped in a CronJob, and as a
@@ -106,7 +107,7 @@ func scanGroup(t *testing.T, e *policies.Engine, wrap string, grp psstest.Group)
 	for _, ie := range g.Errors() {
 		t.Errorf("%s/%s %s: input error: %v", grp.Level, grp.Version, wrap, ie)
 	}
-	in, err := policies.BuildInput(g, policies.PrepareWith(g, policies.PrepareOptions{PSSVersion: grp.Version}))
+	in, err := policies.BuildInput(g, enrich.Graph(context.Background(), g, enrich.Options{PSSVersion: grp.Version}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestRegoUnitTests(t *testing.T) {
 		SetModules(modules).
 		AddCustomBuiltins([]*tester.Builtin{{
 			Decl: GraphBuiltin,
-			Func: rego.Function1(&rego.Function{Name: GraphBuiltin.Name, Decl: GraphBuiltin.Decl}, GraphFunc),
+			Func: rego.Function1(&rego.Function{Name: GraphBuiltin.Name, Decl: GraphBuiltin.Decl}, GraphFunc(derive)),
 		}}).
 		RaiseBuiltinErrors(true)
 	ch, err := runner.RunTests(context.Background(), nil)

@@ -37,7 +37,7 @@ func TestAppliesToCoversFindings(t *testing.T) {
 		for name, content := range r.Examples {
 			g := graph.New()
 			manifest.ParseInto([]byte(content), graph.Source{Kind: graph.SourceFile, File: name}, "", g)
-			in, err := BuildInput(g, Prepare(g))
+			in, err := BuildInput(g, derive(t.Context(), g))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ subjects: [{kind: ServiceAccount, name: ci, namespace: shop}]
 `
 	g := graph.New()
 	manifest.ParseInto([]byte(src), graph.Source{Kind: graph.SourceFile, File: "x.yaml"}, "", g)
-	in, err := BuildInput(g, Prepare(g))
+	in, err := BuildInput(g, derive(t.Context(), g))
 	if err != nil {
 		t.Fatal(err)
 	}

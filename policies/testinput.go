@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -10,8 +11,9 @@ import (
 	"github.com/kscan-io/kscan/graph"
 )
 
-// GraphBuiltin declares kscan.graph(objects) for Rego unit tests: it builds
-// the same input a scan would from a list of objects, so a rule's tests
+// GraphBuiltin declares kscan.graph(objects) for Rego unit tests
+// (implemented in policies/builtins): it builds the same input a scan would
+// from a list of objects, so a rule's tests
 // exercise the real graph and fact derivation rather than a hand-made input.
 // Each element is a Kubernetes object, or a raw node {"id", "type",
 // "object", "attrs"} for other sources (IAM, registry, Pulumi).
@@ -20,26 +22,47 @@ var GraphBuiltin = &ast.Builtin{
 	Decl: types.NewFunction(types.Args(types.NewArray(nil, types.A)), types.A),
 }
 
-// GraphFunc is the implementation of kscan.graph for rego.Function1.
-func GraphFunc(_ rego.BuiltinContext, a *ast.Term) (*ast.Term, error) {
-	raw, err := ast.JSON(a.Value)
-	if err != nil {
-		return nil, err
+// Derive computes the facts of a graph: enrich.Graph, handed in by
+// policies/builtins (policies does not know the enrichers).
+type Derive func(ctx context.Context, g *graph.Graph) Facts
+
+// GraphFunc is the implementation of kscan.graph for rego.Function1, with
+// the facts of derive.
+func GraphFunc(derive Derive) rego.Builtin1 {
+	return func(bctx rego.BuiltinContext, a *ast.Term) (*ast.Term, error) {
+		raw, err := ast.JSON(a.Value)
+		if err != nil {
+			return nil, err
+		}
+		list, ok := raw.([]any)
+		if !ok {
+			return nil, fmt.Errorf("kscan.graph: want an array of objects")
+		}
+		ctx := bctx.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		in, err := InputFromObjects(ctx, list, derive)
+		if err != nil {
+			return nil, err
+		}
+		return ast.NewTerm(in.Value), nil
 	}
-	list, ok := raw.([]any)
-	if !ok {
-		return nil, fmt.Errorf("kscan.graph: want an array of objects")
-	}
-	in, err := InputFromObjects(list)
-	if err != nil {
-		return nil, err
-	}
-	return ast.NewTerm(in.Value), nil
 }
 
-// InputFromObjects builds a graph from plain objects (as in GraphBuiltin),
-// prepares it and converts it to the Rego input.
-func InputFromObjects(list []any) (*Input, error) {
+// InputFromObjects builds a graph from plain objects (GraphFromObjects),
+// derives its facts and converts it to the Rego input.
+func InputFromObjects(ctx context.Context, list []any, derive Derive) (*Input, error) {
+	g, err := GraphFromObjects(list)
+	if err != nil {
+		return nil, err
+	}
+	return BuildInput(g, derive(ctx, g))
+}
+
+// GraphFromObjects builds the graph of kscan.graph from plain objects (see
+// GraphBuiltin).
+func GraphFromObjects(list []any) (*graph.Graph, error) {
 	g := graph.New()
 	for i, item := range list {
 		obj, ok := graph.PlainNumbers(item).(map[string]any)
@@ -63,6 +86,5 @@ func InputFromObjects(list []any) (*Input, error) {
 		}
 		g.AddNode(&graph.Node{ID: id, Type: typ, Object: o, Attrs: attrs, Source: src})
 	}
-	facts := Prepare(g)
-	return BuildInput(g, facts)
+	return g, nil
 }

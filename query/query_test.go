@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policies/builtins"
 )
 
 func testInput(t *testing.T) *policies.Input {
@@ -22,7 +23,7 @@ func testInput(t *testing.T) *policies.Input {
 						map[string]any{"name": "sidecar", "image": image},
 					}}}}}
 	}
-	in, err := policies.InputFromObjects([]any{deploy("a", "mysql:8.0"), deploy("b", "mysql:8.4"), deploy("c", "nginx:1.27")})
+	in, err := builtins.InputFromObjects(t.Context(), []any{deploy("a", "mysql:8.0"), deploy("b", "mysql:8.4"), deploy("c", "nginx:1.27")})
 	if err != nil {
 		t.Fatal(err)
 	}

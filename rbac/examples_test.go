@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policies/builtins"
 )
 
 // TestDriftExamples runs the rbac/drift examples
@@ -52,7 +53,7 @@ func TestDriftExamples(t *testing.T) {
 				}
 				objs = append(objs, o)
 			}
-			in, err := policies.InputFromObjects(objs)
+			in, err := builtins.InputFromObjects(t.Context(), objs)
 			if err != nil {
 				t.Fatal(err)
 			}

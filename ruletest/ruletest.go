@@ -22,10 +22,12 @@ import (
 	"github.com/open-policy-agent/opa/v1/tester"
 
 	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/memguard"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/policies/builtins"
+	"github.com/kscan-io/kscan/scan"
 )
 
 // DefaultTimeout bounds one test (or one example scan).
@@ -285,7 +287,7 @@ func runExample(ctx context.Context, e *policies.Engine, r policies.Rule, file s
 		res.Error = fmt.Errorf("%s: %s", res.Location.File, strings.Join(problems, "; "))
 		return res
 	}
-	in, err := policies.PrepareInput(g)
+	in, err := scan.Input(ctx, g, enrich.Options{}, nil)
 	if err != nil {
 		res.Error = err
 		return res

@@ -1,17 +1,19 @@
 // Package scan runs the pipeline every entry point shares: collectors fill
-// one graph, policies.Prepare derives edges and facts, the engine evaluates
-// the selected rules, and post-processors (suppressions, baselines) adjust
-// the findings before a report is rendered.
+// one graph, enrich derives edges and facts, the engine evaluates the
+// selected rules, and post-processors (suppressions, baselines) adjust the
+// findings before a report is rendered.
 package scan
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
@@ -54,9 +56,9 @@ type Options struct {
 	PostProcessors []PostProcessor
 	ToolName       string
 	ToolVersion    string
-	// Prepare holds the settings of derived facts (the Pod Security
+	// Enrich holds the settings of derived facts (the Pod Security
 	// Standards version).
-	Prepare policies.PrepareOptions
+	Enrich enrich.Options
 	// Passes fills Report.Evaluated and Report.Objects (what each rule
 	// judged, so passes can be listed): JUnit and PolicyReports need them,
 	// other outputs do not, and on a large scan they cost time and memory.
@@ -95,7 +97,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// naming both), not reported twice.
 	g.MergeFileDuplicates()
 	done()
-	rep, err := evaluate(ctx, opts.Engine, g, rules, opts.Prepare, opts.Passes)
+	rep, err := evaluate(ctx, opts.Engine, g, rules, opts.Enrich, opts.Passes)
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +123,9 @@ func StopReason(ctx context.Context) string {
 	return fmt.Sprintf("%v: %v", cause, err)
 }
 
-// Evaluate prepares a collected graph and runs rules on it.
+// Evaluate enriches a collected graph and runs rules on it.
 func Evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule) (*finding.Report, error) {
-	return EvaluateWith(ctx, e, g, rules, policies.PrepareOptions{})
+	return EvaluateWith(ctx, e, g, rules, enrich.Options{})
 }
 
 // Evaluator is snapshot.BaselineFormat.Evaluate for an engine and selected
@@ -139,16 +141,27 @@ func Evaluator(e *policies.Engine, rules []policies.Rule) func(ctx context.Conte
 	}
 }
 
-// EvaluateWith is Evaluate with settings for Prepare.
-func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, prep policies.PrepareOptions) (*finding.Report, error) {
-	return evaluate(ctx, e, g, rules, prep, false)
+// EvaluateWith is Evaluate with settings for the enrichers.
+func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options) (*finding.Report, error) {
+	return evaluate(ctx, e, g, rules, opts, false)
 }
 
-// evaluate prepares g, runs the rules and, with passes, lists what each
+// Input enriches a collected graph (enrich.All) and converts it to the
+// rules' input, with extra facts added to the derived ones; the objects
+// already collected are converted while the enrichers run.
+func Input(ctx context.Context, g *graph.Graph, opts enrich.Options, extra graph.Facts) (*policies.Input, error) {
+	return policies.BuildInputWhile(g, func() graph.Facts {
+		facts := enrich.Graph(ctx, g, opts)
+		maps.Copy(facts, extra)
+		return facts
+	})
+}
+
+// evaluate enriches g, runs the rules and, with passes, lists what each
 // rule judged (Options.Passes).
-func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, prep policies.PrepareOptions, passes bool) (*finding.Report, error) {
+func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options, passes bool) (*finding.Report, error) {
 	done := phase("prepare+input")
-	in, err := policies.PrepareInputWith(g, prep)
+	in, err := Input(ctx, g, opts, nil)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("building rule input: %w", err)

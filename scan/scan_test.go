@@ -10,16 +10,16 @@ import (
 	"github.com/kscan-io/kscan/collectors/iam"
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/collectors/pulumi"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/repotest"
-	"github.com/kscan-io/kscan/policies"
 )
 
-// policies.PrepareInput converts objects while policies.Prepare runs: that
-// is only sound because Prepare (links, RBAC, IAM, registry, drift) never
-// changes an object a collector gave it. This holds it to that on every
+// scan.Input converts objects while the enrichers run: that is only sound
+// because no enricher (links, drift, RBAC, IAM, registry, exposure, PSS)
+// changes an object a collector gave it. This holds them to that on every
 // fixture of the repository: manifests, IAM exports, Pulumi state, ECR.
-func TestPrepareKeepsObjects(t *testing.T) {
+func TestEnrichKeepsObjects(t *testing.T) {
 	g := graph.New()
 	err := manifest.Collect(context.Background(), manifest.Options{
 		Paths:    []string{repotest.Root() + "/testdata"},
@@ -44,14 +44,14 @@ func TestPrepareKeepsObjects(t *testing.T) {
 			t.Fatalf("fixtures hold no %s node; the test would prove nothing about it", want)
 		}
 	}
-	policies.Prepare(g)
+	enrich.Graph(context.Background(), g, enrich.Options{})
 	for n, b := range before {
 		var was, now any
 		after, _ := json.Marshal(n.Object)
 		json.Unmarshal(b, &was)
 		json.Unmarshal(after, &now)
 		if !reflect.DeepEqual(was, now) {
-			t.Errorf("Prepare changed the object of %s:\nbefore %s\nafter  %s", n.Key, b, after)
+			t.Errorf("the enrichers changed the object of %s:\nbefore %s\nafter  %s", n.Key, b, after)
 		}
 	}
 }

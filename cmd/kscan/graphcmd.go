@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph/export"
-	"github.com/kscan-io/kscan/policies"
 )
 
 func newGraphCmd() *cobra.Command {
@@ -60,7 +60,7 @@ nodes of those types (k8s:apps/Deployment or just Deployment) or namespaces.`,
 				return err
 			}
 			g.MergeFileDuplicates()
-			policies.PrepareWith(g, policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion}) // the derived edges
+			enrich.Graph(ctx, g, enrich.Options{PSSVersion: f.src.ci.pssVersion}) // the derived edges
 			incomplete := reportInputErrors(cmd.ErrOrStderr(), g, f.quiet)
 			sel, err := export.Select(g, opts)
 			if err != nil {

@@ -16,10 +16,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/termsafe"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/query"
+	"github.com/kscan-io/kscan/scan"
 	"github.com/kscan-io/kscan/snapshot"
 )
 
@@ -135,7 +137,7 @@ func runQuery(cmd *cobra.Command, f *scanFlags, r queryRun, args []string) error
 	}
 	g.MergeFileDuplicates()
 	redactSecrets(g)
-	in, err := policies.PrepareInputWith(g, policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion})
+	in, err := scan.Input(ctx, g, enrich.Options{PSSVersion: f.src.ci.pssVersion}, nil)
 	if err != nil {
 		return fmt.Errorf("building the query model: %w", err)
 	}

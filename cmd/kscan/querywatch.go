@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kscan-io/kscan/collectors/kube"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/query"
@@ -31,7 +32,7 @@ const watchDebounce = 100 * time.Millisecond
 func runQueryWatch(ctx context.Context, cmd *cobra.Command, f *scanFlags, e *query.Engine, what string, isNamed bool, params map[string]string, format string, paths []string) error {
 	return watchRows(ctx, cmd, f, format, paths, func(g *graph.Graph) (*query.Result, error) {
 		redactSecrets(g)
-		in, err := policies.PrepareInputWith(g, policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion})
+		in, err := scan.Input(ctx, g, enrich.Options{PSSVersion: f.src.ci.pssVersion}, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +194,7 @@ func runScanWatch(cmd *cobra.Command, f *scanFlags, engine *policies.Engine, pat
 	ctx := cmd.Context()
 	columns := []string{"severity", "rule", "resource", "message", "location"}
 	return watchRows(ctx, cmd, f, f.format, paths, func(g *graph.Graph) (*query.Result, error) {
-		rep, err := scan.EvaluateWith(ctx, engine, g, rules, policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion})
+		rep, err := scan.EvaluateWith(ctx, engine, g, rules, enrich.Options{PSSVersion: f.src.ci.pssVersion})
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/safefile"
@@ -186,7 +187,7 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		PostProcessors: f.postProcessors(),
 		ToolName:       "kscan",
 		ToolVersion:    version,
-		Prepare:        policies.PrepareOptions{PSSVersion: f.src.ci.pssVersion},
+		Enrich:         enrich.Options{PSSVersion: f.src.ci.pssVersion},
 		// In-cluster reports (--report) carry pass results too.
 		Passes: f.out.needsPasses() || f.src.kube.report != "",
 	})

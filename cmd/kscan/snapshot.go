@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph"
-	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/scan"
 	"github.com/kscan-io/kscan/snapshot"
 )
@@ -78,9 +78,9 @@ func reportInputErrors(w io.Writer, g *graph.Graph, quiet bool) bool {
 // the nodes derivation adds (subjects, built-in roles, image nodes) and the
 // attrs enrichers set stay out of the snapshot, which a later scan derives
 // again; edges to those nodes are left out with them.
-func linkForSnapshot(g *graph.Graph) {
+func linkForSnapshot(ctx context.Context, g *graph.Graph) {
 	linked := g.Clone()
-	policies.Prepare(linked)
+	enrich.Graph(ctx, linked, enrich.Options{})
 	for _, e := range linked.Edges() {
 		from, ok1 := g.Node(e.From)
 		to, ok2 := g.Node(e.To)
@@ -118,7 +118,7 @@ never written.`,
 			if err != nil {
 				return err
 			}
-			linkForSnapshot(g)
+			linkForSnapshot(ctx, g)
 			var buf bytes.Buffer
 			if err := snapshot.WriteWith(&buf, g, snapshot.Options{ToolVersion: version}); err != nil {
 				return err

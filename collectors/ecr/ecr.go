@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/kscan-io/kscan/enrich/imagelink"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -147,7 +146,7 @@ func newNode(obj map[string]any, src graph.Source) *graph.Node {
 	}
 	return &graph.Node{
 		ID:     id,
-		Type:   imagelink.TypeRepository,
+		Type:   graph.TypeRegistryRepository,
 		Object: obj,
 		Source: src,
 		Attrs:  map[string]any{"repository_id": id},

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kscan-io/kscan/collectors/iam"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
 )
@@ -54,7 +55,7 @@ func authDetails(roles, policies int) []byte {
 }
 
 // BenchmarkIAMScan is a whole offline scan of an account with 5,000 roles
-// and 20,000 policies: reading the authorization details, Prepare (the
+// and 20,000 policies: reading the authorization details, enrichment (the
 // effective-permission evaluation), building the Rego input and evaluating
 // the iam/ and path/ rules.
 func BenchmarkIAMScan(b *testing.B) {
@@ -75,7 +76,7 @@ func BenchmarkIAMScan(b *testing.B) {
 		if err := (iam.Handler{}).Collect(context.Background(), "auth.json", data, g); err != nil {
 			b.Fatal(err)
 		}
-		in, err := policies.BuildInput(g, policies.Prepare(g))
+		in, err := policies.BuildInput(g, enrich.Graph(context.Background(), g, enrich.Options{}))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 // evalFile collects an authorization-details file offline and enriches the
-// graph as policies.Prepare does.
+// graph as enrich.Graph does.
 func evalFile(t *testing.T, path string) *graph.Graph {
 	t.Helper()
 	data, err := os.ReadFile(path)

@@ -24,7 +24,7 @@ var (
 
 // TestMain owns the directory of the kscan binary the end-to-end tests
 // build (once, on first use) to run the real CLI code path: flags, content
-// handlers, Prepare, rules, reports and exit codes.
+// handlers, the enrichers, rules, reports and exit codes.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "kscan-iam-e2e-")
 	if err != nil {

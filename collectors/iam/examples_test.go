@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policies/builtins"
 )
 
 // TestRuleExamples evaluates the examples of the iam/ and path/ rules
@@ -48,7 +49,7 @@ func TestRuleExamples(t *testing.T) {
 				if !ok {
 					list = []any{v}
 				}
-				in, err := policies.InputFromObjects(list)
+				in, err := builtins.InputFromObjects(t.Context(), list)
 				if err != nil {
 					t.Fatal(err)
 				}

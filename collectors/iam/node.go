@@ -31,7 +31,7 @@ const (
 // API (e.g. Pulumi state). trustPolicy and the values of inlinePolicies
 // (keyed by policy name) are policy documents as objects, JSON strings or
 // URL-encoded JSON strings. A document that cannot be read is kept as given;
-// policies.Prepare reports it as an input error naming the role.
+// enrich.Graph reports it as an input error naming the role.
 func RoleNode(arn, name string, trustPolicy any, inlinePolicies map[string]any, attachedPolicyArns []string, src graph.Source) *graph.Node {
 	inline := []any{}
 	for _, k := range sortedKeys(inlinePolicies) {

@@ -379,7 +379,7 @@ func CredentialReportID(account string) string {
 
 // collectCredentialReportFile reads the JSON of `aws iam
 // get-credential-report` ({"Content": base64 CSV, "ReportFormat",
-// "GeneratedTime"}) into one aws:iam/CredentialReport node; Prepare joins
+// "GeneratedTime"}) into one aws:iam/CredentialReport node; the enrichers join
 // its rows to the users by ARN.
 func collectCredentialReportFile(path string, data []byte, g *graph.Graph) {
 	src := graph.Source{Kind: graph.SourceFile, File: path}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kscan-io/kscan/internal/repotest"
 	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/policies/builtins"
 )
 
 // ownRules are the rules this collector's issue added.
@@ -49,7 +50,7 @@ func TestRuleExamples(t *testing.T) {
 			if !ok {
 				list = []any{v}
 			}
-			in, err := policies.InputFromObjects(list)
+			in, err := builtins.InputFromObjects(t.Context(), list)
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/kscan-io/kscan/enrich/imagelink"
+	"github.com/kscan-io/kscan/graph"
 )
 
 // BenchmarkResolve2000 resolves 2,000 distinct images (each in its own
@@ -69,7 +69,7 @@ func BenchmarkResolve2000(b *testing.B) {
 				}
 				start := time.Now()
 				for _, res := range r.ResolveAll(context.Background(), refs) {
-					if res.Status != imagelink.StatusResolved || res.Created.IsZero() {
+					if res.Status != graph.ImageResolved || res.Created.IsZero() {
 						b.Fatalf("%s: %s %v", res.Ref, res.Status, res.Err)
 					}
 				}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/kscan-io/kscan/enrich/imagelink"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -148,8 +147,8 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 	}
 	// Distinct normalised references.
 	refs := map[string]graph.ImageRef{}
-	for _, ci := range imagelink.WorkloadImages(g) {
-		refs[imagelink.Key(ci.Ref)] = ci.Ref
+	for _, ci := range graph.WorkloadImages(g) {
+		refs[graph.ImageKey(ci.Ref)] = ci.Ref
 	}
 	keys := make([]string, 0, len(refs))
 	for k := range refs {
@@ -192,7 +191,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 		ref := refs[k]
 		res, asked := results[k]
 		id := k
-		if asked && res.Status == imagelink.StatusResolved && ref.Digest == "" {
+		if asked && res.Status == graph.ImageResolved && ref.Digest == "" {
 			id = ref.RepositoryID() + "@" + res.Digest
 		}
 		n, ok := nodes[id]
@@ -200,7 +199,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 			n.Attrs["refs"] = append(n.Attrs["refs"].([]any), k)
 			continue
 		}
-		n = imagelink.NewImageNode(ref, id, graph.Source{Kind: graph.SourceRegistry, Path: ref.RepositoryID()})
+		n = graph.NewImageNode(ref, id, graph.Source{Kind: graph.SourceRegistry, Path: ref.RepositoryID()})
 		nodes[id] = n
 		ids = append(ids, id)
 		if len(opts.Allowed) > 0 {
@@ -208,9 +207,9 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 		}
 		switch {
 		case !asked && len(opts.Allowed) > 0 && !Allowed(opts.Allowed, ref):
-			n.Attrs["status"] = imagelink.StatusSkipped
+			n.Attrs["status"] = graph.ImageSkipped
 		case !asked:
-			n.Attrs["status"] = imagelink.StatusUnchecked
+			n.Attrs["status"] = graph.ImageUnchecked
 		default:
 			n.Attrs["status"] = res.Status
 			if res.Err != nil {
@@ -235,7 +234,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 				}
 				n.Attrs["platforms"] = ps
 			}
-			if res.Status == imagelink.StatusError {
+			if res.Status == graph.ImageError {
 				fk := ref.Registry + "\x00" + res.Err.Error()
 				f := failures[fk]
 				if f == nil {

@@ -26,7 +26,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/kscan-io/kscan/enrich/imagelink"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/testenv"
@@ -138,7 +138,7 @@ func fired(rep *finding.Report) []string {
 func imageNode(t testing.TB, g *graph.Graph, ref string) *graph.Node {
 	t.Helper()
 	for _, n := range g.Nodes() {
-		if n.Type != imagelink.TypeImage {
+		if n.Type != graph.TypeRegistryImage {
 			continue
 		}
 		for _, r := range n.Attrs["refs"].([]any) {
@@ -228,7 +228,7 @@ func TestResolveAgainstLocalRegistry(t *testing.T) {
 	}
 
 	// The resolved digest is in the containers' facts for k8s rules.
-	in, err := policies.BuildInput(g, policies.Prepare(g))
+	in, err := policies.BuildInput(g, enrich.Graph(context.Background(), g, enrich.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
-	"github.com/kscan-io/kscan/enrich/imagelink"
+	"github.com/kscan-io/kscan/graph"
 )
 
 // Defaults of ResolverOptions.
@@ -49,7 +49,7 @@ type ResolverOptions struct {
 type Result struct {
 	Ref       string // normalised reference
 	Registry  string
-	Status    string // imagelink.Status*
+	Status    string // graph.Image* (ImageResolved…)
 	Digest    string
 	MediaType string
 	Created   time.Time
@@ -168,24 +168,24 @@ func (r *Resolver) resolve(ctx context.Context, s string) Result {
 	res := Result{Ref: s}
 	ref, err := name.ParseReference(s, name.WeakValidation)
 	if err != nil {
-		res.Status, res.Err = imagelink.StatusNotFound, fmt.Errorf("invalid image reference: %v", err)
+		res.Status, res.Err = graph.ImageNotFound, fmt.Errorf("invalid image reference: %v", err)
 		return res
 	}
 	reg := ref.Context().RegistryStr()
 	res.Registry = reg
 	if err := r.downErr(reg); err != nil {
-		res.Status, res.Err = imagelink.StatusError, err
+		res.Status, res.Err = graph.ImageError, err
 		return res
 	}
 	select {
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
-		res.Status, res.Err = imagelink.StatusError, ctx.Err()
+		res.Status, res.Err = graph.ImageError, ctx.Err()
 		return res
 	}
 	defer func() { <-r.sem }()
 	if err := r.downErr(reg); err != nil {
-		res.Status, res.Err = imagelink.StatusError, err
+		res.Status, res.Err = graph.ImageError, err
 		return res
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.opts.CallTimeout)
@@ -206,7 +206,7 @@ func (r *Resolver) resolve(ctx context.Context, s string) Result {
 		return r.fail(res, reg, err, cctx)
 	}
 	res.Digest, res.MediaType = desc.Digest.String(), string(desc.MediaType)
-	res.Status = imagelink.StatusResolved
+	res.Status = graph.ImageResolved
 	created, platforms, err := r.config(cctx, ref.Context().Digest(res.Digest))
 	if err != nil {
 		// The digest is known; only the details are missing.
@@ -295,11 +295,11 @@ func (r *Resolver) fail(res Result, reg string, err error, ctx context.Context) 
 	var te *transport.Error
 	if errors.As(err, &te) {
 		if te.StatusCode == http.StatusNotFound || hasCode(te, transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode) {
-			res.Status, res.Err = imagelink.StatusNotFound, errors.New("the registry has no such tag or digest")
+			res.Status, res.Err = graph.ImageNotFound, errors.New("the registry has no such tag or digest")
 			return res
 		}
 	}
-	res.Status = imagelink.StatusError
+	res.Status = graph.ImageError
 	res.Err = errors.New(describe(err, ctx, r.opts.CallTimeout))
 	if unreachable(err) {
 		r.mu.Lock()

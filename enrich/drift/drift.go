@@ -1,6 +1,6 @@
 // Package drift joins the Kubernetes resources a Pulumi stack declares to the
 // live objects of the cluster and records where they differ. It runs as an
-// enricher from policies.Prepare; the pulumi/drift and pulumi/unmanaged rules
+// enricher of enrich.All; the pulumi/drift and pulumi/unmanaged rules
 // read what it leaves in node attrs.
 package drift
 

@@ -15,7 +15,7 @@ func TestKey(t *testing.T) {
 		"123.dkr.ecr.eu-west-1.amazonaws.com/shop/api:v2": "123.dkr.ecr.eu-west-1.amazonaws.com/shop/api:v2",
 	}
 	for in, want := range tests {
-		if got := Key(graph.ParseImageRef(in)); got != want {
+		if got := graph.ImageKey(graph.ParseImageRef(in)); got != want {
 			t.Errorf("Key(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -51,8 +51,8 @@ func TestEnrich(t *testing.T) {
 			name: "joins a Pulumi repository by repository_id and a resolved image by ref",
 			nodes: []*graph.Node{
 				pod("b", ecrURL+":1"),
-				{ID: "urn:pulumi:dev::p::aws:ecr/repository:Repository::api", Type: TypeRepository, Object: map[string]any{}, Attrs: map[string]any{"repository_id": ecrURL}},
-				{ID: ecrURL + "@sha256:1", Type: TypeImage, Object: map[string]any{}, Attrs: map[string]any{"refs": []any{ecrURL + ":1"}, "repository": ecrURL, "status": StatusResolved, "digest": "sha256:1"}},
+				{ID: "urn:pulumi:dev::p::aws:ecr/repository:Repository::api", Type: graph.TypeRegistryRepository, Object: map[string]any{}, Attrs: map[string]any{"repository_id": ecrURL}},
+				{ID: ecrURL + "@sha256:1", Type: graph.TypeRegistryImage, Object: map[string]any{}, Attrs: map[string]any{"refs": []any{ecrURL + ":1"}, "repository": ecrURL, "status": graph.ImageResolved, "digest": "sha256:1"}},
 			},
 			wantEdges: []graph.Edge{
 				{From: ecrURL + "@sha256:1", To: "urn:pulumi:dev::p::aws:ecr/repository:Repository::api", Type: graph.EdgeStoredIn},
@@ -99,10 +99,10 @@ func TestEnrich(t *testing.T) {
 			}
 		})
 	}
-	if d := ResolvedDigests(func() []*graph.Node {
+	if d := graph.ResolvedImageDigests(func() []*graph.Node {
 		g := graph.New()
-		g.AddNode(&graph.Node{ID: "x@sha256:1", Type: TypeImage, Attrs: map[string]any{"refs": []any{"x:1"}, "status": StatusResolved, "digest": "sha256:1"}})
-		g.AddNode(&graph.Node{ID: "y:1", Type: TypeImage, Attrs: map[string]any{"refs": []any{"y:1"}, "status": StatusError}})
+		g.AddNode(&graph.Node{ID: "x@sha256:1", Type: graph.TypeRegistryImage, Attrs: map[string]any{"refs": []any{"x:1"}, "status": graph.ImageResolved, "digest": "sha256:1"}})
+		g.AddNode(&graph.Node{ID: "y:1", Type: graph.TypeRegistryImage, Attrs: map[string]any{"refs": []any{"y:1"}, "status": graph.ImageError}})
 		return g.Nodes()
 	}()); len(d) != 1 || d["x:1"] != "sha256:1" {
 		t.Errorf("ResolvedDigests = %v", d)

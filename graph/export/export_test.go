@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -13,9 +14,9 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/repotest"
-	"github.com/kscan-io/kscan/policies"
 )
 
 // sample is a small shop, linked by the real graph code, with a Secret and
@@ -40,7 +41,7 @@ func sample(t *testing.T) *graph.Graph {
 	add(map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": map[string]any{"name": "web", "namespace": "shop"},
 		"roleRef":  map[string]any{"kind": "ClusterRole", "name": "view", "apiGroup": "rbac.authorization.k8s.io"},
 		"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "web", "namespace": "shop"}}})
-	policies.Prepare(g)
+	enrich.Graph(context.Background(), g, enrich.Options{})
 	return g
 }
 

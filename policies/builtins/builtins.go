@@ -29,7 +29,7 @@ func all() []builtin {
 			Description: "Builds the rule input a scan would build from a list of Kubernetes objects or raw nodes {id, type, object, attrs}.",
 			Decl:        policies.GraphBuiltin.Decl,
 		},
-		impl: policies.GraphFunc,
+		impl: policies.GraphFunc(Derive),
 	}}
 }
 
