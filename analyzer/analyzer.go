@@ -33,7 +33,6 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/pulumi"
 	"github.com/kscan-io/kscan/collectors/pulumi/normalize"
-	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
@@ -500,8 +499,33 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	return s.evaluate(ctx, list, true)
 }
 
-// buildGraph normalises resources with the state collector's own code.
-func buildGraph(list []resourceInput) *graph.Graph {
+// preview is the resources of one call as the scan's one collector:
+// normalised with the state collector's own code and, in a probing round
+// (probe >= 0), every unknown value replaced by that round's probe value.
+type preview struct {
+	list  []resourceInput
+	probe int
+}
+
+// previewOf collects the resources as they are.
+func previewOf(list []resourceInput) preview { return preview{list: list, probe: -1} }
+
+func (preview) Name() string { return string(graph.SourcePulumiPreview) }
+
+func (p preview) Collect(_ context.Context, g *graph.Graph) error {
+	addResources(p.list, g)
+	if p.probe >= 0 {
+		for _, n := range g.Nodes() {
+			if len(unknownPaths(n)) > 0 {
+				n.Object, _ = substituteUnknown(n.Object, kindType(n.Object), p.probe).(map[string]any)
+			}
+		}
+	}
+	return nil
+}
+
+// addResources normalises resources with the state collector's own code.
+func addResources(list []resourceInput, g *graph.Graph) {
 	res := make([]apitype.ResourceV3, 0, len(list))
 	for _, r := range list {
 		rv := apitype.ResourceV3{
@@ -521,9 +545,7 @@ func buildGraph(list []resourceInput) *graph.Graph {
 		}
 		res = append(res, rv)
 	}
-	g := graph.New()
 	pulumi.AddResources(res, graph.Source{Kind: graph.SourcePulumiPreview}, g)
-	return g
 }
 
 // snapshot is the configuration one evaluation uses.
@@ -561,13 +583,14 @@ func (s *Server) snapshot(stackCall bool, only map[string]bool) snapshot {
 // values are not all known.
 type result struct {
 	findings []finding.Finding
-	ruleErrs []policies.RuleError
+	ruleErrs []string               // messages of the rules that failed
 	nodes    map[string]*graph.Node // by ID
 }
 
-// run evaluates rules on a graph within the call's time limit; a panic or
-// time-out is an error, never a crash.
-func (s *Server) run(ctx context.Context, g *graph.Graph, sn snapshot) (res result, err error) {
+// run evaluates rules on the call's resources, through the scan pipeline,
+// within the call's time limit; a panic or time-out is an error, never a
+// crash.
+func (s *Server) run(ctx context.Context, src preview, sn snapshot) (res result, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.pack.Settings.CallTimeout())
 	defer cancel()
 	stop := context.AfterFunc(s.cancelCtx, cancel)
@@ -583,24 +606,31 @@ func (s *Server) run(ctx context.Context, g *graph.Graph, sn snapshot) (res resu
 	if s.evalHook != nil {
 		s.evalHook()
 	}
-	facts := enrich.Graph(ctx, g, enrich.Options{})
-	facts[ParamsFact] = sn.params
+	facts := graph.Facts{ParamsFact: sn.params}
 	if st := s.stackInfo(); st.Stack != "" {
 		facts[StackFact] = map[string]any{"stack": st.Stack, "project": st.Project, "organization": st.Organization, "dry_run": st.DryRun}
 	}
-	in, err := policies.BuildInput(g, facts)
-	if err != nil {
-		return res, err
-	}
-	fs, ruleErrs, err := s.engine.Eval(ctx, in, sn.rules)
+	r, err := scan.Run(ctx, scan.Options{
+		Engine:     s.engine,
+		Collectors: []scan.Collector{src},
+		Selected:   sn.rules,
+		Facts:      facts,
+	})
 	if err != nil {
 		if s.cancelCtx.Err() != nil {
 			return res, status.Error(codes.Canceled, "kscan analyzer: cancelled")
 		}
 		return res, err
 	}
-	res = result{findings: fs, ruleErrs: ruleErrs, nodes: map[string]*graph.Node{}}
-	for _, n := range g.Nodes() {
+	res = result{findings: r.Report.Findings, nodes: map[string]*graph.Node{}}
+	// Rules that failed; the graph's input problems are not the
+	// analyzer's to report (the engine reads what Pulumi gave it).
+	for _, n := range r.Report.Notifications {
+		if n.RuleID != "" {
+			res.ruleErrs = append(res.ruleErrs, n.Message)
+		}
+	}
+	for _, n := range r.Graph.Nodes() {
 		res.nodes[n.ID] = n
 	}
 	return res, nil
@@ -683,13 +713,7 @@ func probeValue(round int, t reflect.Type) (v any, ok bool) {
 func (s *Server) probeUnknowns(ctx context.Context, list []resourceInput, sn snapshot) (map[string]bool, error) {
 	var survivors map[string]bool
 	for round := 0; round < probeRounds; round++ {
-		g := buildGraph(list)
-		for _, n := range g.Nodes() {
-			if len(unknownPaths(n)) > 0 {
-				n.Object, _ = substituteUnknown(n.Object, kindType(n.Object), round).(map[string]any)
-			}
-		}
-		res, err := s.run(ctx, g, sn)
+		res, err := s.run(ctx, preview{list: list, probe: round}, sn)
 		if err != nil {
 			return nil, err
 		}
@@ -824,12 +848,11 @@ func (s *Server) evaluate(ctx context.Context, list []resourceInput, stackCall b
 	if len(sn.rules) == 0 {
 		return resp, nil
 	}
-	g := buildGraph(list)
 	defaultURN := ""
 	if !stackCall && len(list) == 1 {
 		defaultURN = list[0].urn
 	}
-	res, err := s.run(ctx, g, sn)
+	res, err := s.run(ctx, previewOf(list), sn)
 	if err != nil {
 		if status.Code(err) == codes.Canceled {
 			return nil, err
@@ -893,8 +916,8 @@ func (s *Server) evaluate(ctx context.Context, list []resourceInput, stackCall b
 			Severity:          severityToRPC(f.Severity),
 		})
 	}
-	for _, re := range res.ruleErrs {
-		resp.Diagnostics = append(resp.Diagnostics, s.errorDiagnostic(defaultURN, re.Error()))
+	for _, msg := range res.ruleErrs {
+		resp.Diagnostics = append(resp.Diagnostics, s.errorDiagnostic(defaultURN, msg))
 	}
 	for _, id := range sortedKeys(notApplicable) {
 		if fired[id] {

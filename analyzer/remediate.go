@@ -173,7 +173,7 @@ func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (
 		// Judge the resource alone with the same rule: only a firing rule is fixed.
 		sn := s.snapshot(true, map[string]bool{id: true})
 		in := resourceInput{urn: req.GetUrn(), typ: req.GetType(), props: plainProps(cur)}
-		res, err := s.run(ctx, buildGraph([]resourceInput{in}), sn)
+		res, err := s.run(ctx, previewOf([]resourceInput{in}), sn)
 		if err != nil {
 			return nil, status.Errorf(codes.Internal, "remediating %s with %s: %v", req.GetUrn(), id, err)
 		}

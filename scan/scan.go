@@ -6,6 +6,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -51,6 +52,10 @@ type Options struct {
 	Collectors []Collector
 	// Rules and SkipRules are id globs ("k8s/*"); an empty Rules selects all.
 	Rules, SkipRules []string
+	// Selected, when not nil, are the rules to evaluate, chosen by the
+	// caller (the Pulumi analyzer's pack settings) instead of by Rules,
+	// SkipRules and Severities.
+	Selected []policies.Rule
 	// Severities, when set, keeps only rules of these severities.
 	Severities     []string
 	PostProcessors []PostProcessor
@@ -59,6 +64,9 @@ type Options struct {
 	// Enrich holds the settings of derived facts (the Pod Security
 	// Standards version).
 	Enrich enrich.Options
+	// Facts are added to the enrichers' facts (the Pulumi analyzer's rule
+	// parameters and stack).
+	Facts graph.Facts
 	// Passes fills Report.Evaluated and Report.Objects (what each rule
 	// judged, so passes can be listed): JUnit and PolicyReports need them,
 	// other outputs do not, and on a large scan they cost time and memory.
@@ -75,29 +83,27 @@ type Result struct {
 // machinery itself (cancellation, a rule time-out); problems with inputs are
 // notifications in the report.
 func Run(ctx context.Context, opts Options) (*Result, error) {
-	rules, err := SelectRules(opts.Engine.Rules(), opts.Rules, opts.SkipRules, opts.Severities)
-	if err != nil {
-		return nil, err
-	}
-	g := graph.New()
-	done := phase("collect")
-	for _, c := range opts.Collectors {
-		if err := c.Collect(ctx, g); err != nil {
-			if ctx.Err() != nil {
-				// Stopped (--timeout, a signal): the report is still
-				// written, for what was read, and says what was not.
-				g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())},
-					Message: fmt.Sprintf("the scan was stopped (%s) while reading %s inputs: the rest of them and the later sources were not read", StopReason(ctx), c.Name())})
-				break
-			}
-			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())}, Message: err.Error()})
+	rules := opts.Selected
+	if rules == nil {
+		var err error
+		rules, err = SelectRules(opts.Engine.Rules(), opts.Rules, opts.SkipRules, opts.Severities)
+		if err != nil {
+			return nil, err
 		}
+	}
+	done := phase("collect")
+	g, err := Collect(ctx, opts.Collectors)
+	if stop, ok := errors.AsType[*StoppedError](err); ok {
+		// Stopped (--timeout, a signal): the report is still written, for
+		// what was read, and says what was not.
+		g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(stop.Source)},
+			Message: fmt.Sprintf("the scan was stopped (%s) while reading %s inputs: the rest of them and the later sources were not read", StopReason(ctx), stop.Source)})
 	}
 	// One object declared in two files is scanned once (with a warning
 	// naming both), not reported twice.
 	g.MergeFileDuplicates()
 	done()
-	rep, err := evaluate(ctx, opts.Engine, g, rules, opts.Enrich, opts.Passes)
+	rep, err := evaluate(ctx, opts.Engine, g, rules, opts.Enrich, opts.Facts, opts.Passes)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +118,34 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	finding.Sort(rep.Findings)
 	return &Result{Report: rep, Graph: g}, nil
 }
+
+// Collect runs collectors, in order, into a new graph: the first step of
+// Run, and what kscan query, snapshot, graph and who-can read before their
+// own use of the graph. A source's error is an input error in the graph;
+// when ctx ends during a source, collection stops there and the graph read
+// so far comes with a *StoppedError naming that source.
+func Collect(ctx context.Context, collectors []Collector) (*graph.Graph, error) {
+	g := graph.New()
+	for _, c := range collectors {
+		if err := c.Collect(ctx, g); err != nil {
+			if ctx.Err() != nil {
+				return g, &StoppedError{Source: c.Name(), Err: ctx.Err()}
+			}
+			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())}, Message: err.Error()})
+		}
+	}
+	return g, nil
+}
+
+// StoppedError is a collection stopped by its context (--timeout, a
+// signal) while Source was being read.
+type StoppedError struct {
+	Source string
+	Err    error
+}
+
+func (e *StoppedError) Error() string { return e.Source + ": " + e.Err.Error() }
+func (e *StoppedError) Unwrap() error { return e.Err }
 
 // StopReason says why ctx ended: its cause (--timeout reached) and the
 // context error (context deadline exceeded, context canceled).
@@ -143,7 +177,7 @@ func Evaluator(e *policies.Engine, rules []policies.Rule) func(ctx context.Conte
 
 // EvaluateWith is Evaluate with settings for the enrichers.
 func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options) (*finding.Report, error) {
-	return evaluate(ctx, e, g, rules, opts, false)
+	return evaluate(ctx, e, g, rules, opts, nil, false)
 }
 
 // Input enriches a collected graph (enrich.All) and converts it to the
@@ -159,9 +193,9 @@ func Input(ctx context.Context, g *graph.Graph, opts enrich.Options, extra graph
 
 // evaluate enriches g, runs the rules and, with passes, lists what each
 // rule judged (Options.Passes).
-func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options, passes bool) (*finding.Report, error) {
+func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options, facts graph.Facts, passes bool) (*finding.Report, error) {
 	done := phase("prepare+input")
-	in, err := Input(ctx, g, opts, nil)
+	in, err := Input(ctx, g, opts, facts)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("building rule input: %w", err)

@@ -164,16 +164,9 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		// Not bounded by --timeout: a watch runs until interrupted.
 		return runScanWatch(cmd, f, engine, paths)
 	}
-	var collectors []scan.Collector
-	if len(paths) > 0 {
-		collectors = append(collectors, manifestCollector(f, paths, cmd.InOrStdin()))
-	}
-	for _, s := range f.sources() {
-		cs, err := s.collectors(ctx, f)
-		if err != nil {
-			return err
-		}
-		collectors = append(collectors, cs...)
+	collectors, err := f.collectors(ctx, paths, cmd.InOrStdin())
+	if err != nil {
+		return err
 	}
 	if len(collectors) == 0 {
 		return fmt.Errorf("nothing to scan: give a path (or - for stdin); see kscan scan --help")

@@ -35,30 +35,14 @@ func collectGraph(ctx context.Context, f *scanFlags, paths []string, stdin io.Re
 	if err := f.validateLimits(); err != nil {
 		return nil, err
 	}
-	var collectors []scan.Collector
-	if len(paths) > 0 {
-		collectors = append(collectors, manifestCollector(f, paths, stdin))
-	}
-	for _, s := range f.sources() {
-		cs, err := s.collectors(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		collectors = append(collectors, cs...)
+	collectors, err := f.collectors(ctx, paths, stdin)
+	if err != nil {
+		return nil, err
 	}
 	if len(collectors) == 0 {
 		return nil, fmt.Errorf("nothing to read: give a path (or - for stdin) or a source flag (--kubeconfig, --pulumi-state…)")
 	}
-	g := graph.New()
-	for _, c := range collectors {
-		if err := c.Collect(ctx, g); err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w", c.Name(), ctx.Err())
-			}
-			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind(c.Name())}, Message: err.Error()})
-		}
-	}
-	return g, nil
+	return scan.Collect(ctx, collectors)
 }
 
 // reportInputErrors prints the graph's input problems to stderr and says

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 
 	"github.com/spf13/pflag"
 
@@ -45,6 +46,23 @@ func (f *scanFlags) sources() []source {
 		&f.src.iam,
 		&f.src.registry, // keep last: it reads the images the other sources found
 	}
+}
+
+// collectors are the collectors of a scan: the manifest paths, then every
+// source its flags switch on, in the order of sources().
+func (f *scanFlags) collectors(ctx context.Context, paths []string, stdin io.Reader) ([]scan.Collector, error) {
+	var out []scan.Collector
+	if len(paths) > 0 {
+		out = append(out, manifestCollector(f, paths, stdin))
+	}
+	for _, s := range f.sources() {
+		cs, err := s.collectors(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
 }
 
 // contentHandlers lists the collectors that claim files by content (IAM
