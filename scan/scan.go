@@ -29,7 +29,33 @@ type Collector interface {
 	Collect(ctx context.Context, g *graph.Graph) error
 }
 
-// CollectorFunc adapts a function to Collector.
+// CollectFunc is the one shape of a source's collection: every collector
+// package has such a function with its own options (manifest.Collect,
+// kube.Collect, iam.CollectFiles and CollectLive, ecr.CollectLive,
+// registry.Collect, pulumi.Collect, snapshot.CollectReference). Problems
+// with parts of the source are input errors or warnings in g; the error
+// returned means the whole source failed (or was stopped).
+type CollectFunc[O any] func(ctx context.Context, opts O, g *graph.Graph) error
+
+// Source binds a source's collection to its options: one collector of a
+// scan, named name in messages.
+func Source[O any](name string, collect CollectFunc[O], opts O) Collector {
+	return source[O]{name: name, collect: collect, opts: opts}
+}
+
+type source[O any] struct {
+	name    string
+	collect CollectFunc[O]
+	opts    O
+}
+
+func (s source[O]) Name() string { return s.name }
+func (s source[O]) Collect(ctx context.Context, g *graph.Graph) error {
+	return s.collect(ctx, s.opts, g)
+}
+
+// CollectorFunc adapts a function to Collector, for tests and sources
+// assembled in place.
 type CollectorFunc struct {
 	N string
 	F func(ctx context.Context, g *graph.Graph) error

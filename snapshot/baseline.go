@@ -44,23 +44,13 @@ func (f BaselineFormat) Parse(ctx context.Context, path string, data []byte) (*b
 	return &baseline.Baseline{Findings: fs}, nil
 }
 
-// ReferenceCollector adds the RBAC objects of the snapshot at path (when
+// CollectReference adds the RBAC objects of the snapshot at path (when
 // path is a snapshot; anything else, e.g. a SARIF baseline, is left to the
 // baseline post-processor) to the scanned graph as the "baseline" RBAC
-// reference, so rbac/drift reports what changed since the snapshot.
-// It is a scan.Collector (asserted in scan's tests: post-processing
-// packages do not import the pipeline).
-func ReferenceCollector(path string) Reference { return Reference{Path: path} }
-
-// Reference is the collector ReferenceCollector returns.
-type Reference struct{ Path string }
-
-// Name implements scan.Collector.
-func (Reference) Name() string { return "snapshot" }
-
-// Collect implements scan.Collector.
-func (r Reference) Collect(ctx context.Context, g *graph.Graph) error {
-	path := r.Path
+// reference, so rbac/drift reports what changed since the snapshot. It has
+// the shape of every collector (scan.CollectFunc, asserted in scan's tests:
+// post-processing packages do not import the pipeline).
+func CollectReference(ctx context.Context, path string, g *graph.Graph) error {
 	if path == "" {
 		return nil
 	}

@@ -10,18 +10,11 @@ import (
 // FileHandler lets a snapshot be given wherever kscan takes input paths
 // (`kscan scan snap.kscan.gz`, `kscan who-can get secrets snap.kscan.gz`):
 // it claims files that are snapshots and adds their nodes, with their
-// original sources, to the graph. It is a manifest.DirHandler with
-// manifest.FileClaimer that claims no directory.
+// original sources, to the graph. It is a manifest.FileClaimer.
 type FileHandler struct{}
 
-// Name implements manifest.DirHandler.
+// Name implements manifest.FileClaimer.
 func (FileHandler) Name() string { return "snapshot" }
-
-// MatchDir implements manifest.DirHandler: no directory is a snapshot.
-func (FileHandler) MatchDir(string) bool { return false }
-
-// CollectDir implements manifest.DirHandler (never called).
-func (FileHandler) CollectDir(context.Context, string, *graph.Graph) error { return nil }
 
 // MatchFile implements manifest.FileClaimer by content.
 func (FileHandler) MatchFile(path string) bool {

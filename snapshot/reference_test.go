@@ -69,7 +69,7 @@ func TestBaselineSnapshotDrift(t *testing.T) {
 				return nil
 			}}
 			res, err := scan.Run(ctx, scan.Options{Engine: engine, Rules: []string{"rbac/drift"},
-				Collectors: []scan.Collector{now, snapshot.ReferenceCollector(snap)}})
+				Collectors: []scan.Collector{now, scan.Source("snapshot", snapshot.CollectReference, snap)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestBaselineSnapshotDrift(t *testing.T) {
 	sarif := filepath.Join(dir, "b.sarif")
 	os.WriteFile(sarif, []byte(`{"version":"2.1.0","runs":[]}`), 0o644)
 	g := graph.New()
-	if err := snapshot.ReferenceCollector(sarif).Collect(ctx, g); err != nil || g.Len() != 0 || len(g.Errors()) != 0 {
+	if err := snapshot.CollectReference(ctx, sarif, g); err != nil || g.Len() != 0 || len(g.Errors()) != 0 {
 		t.Errorf("SARIF baseline: err %v, %d nodes, errors %v", err, g.Len(), g.Errors())
 	}
 }

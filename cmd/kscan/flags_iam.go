@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -38,13 +37,7 @@ func (a *iamFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collector
 	var out []scan.Collector
 	if len(a.files) > 0 {
 		files := append([]string(nil), a.files...)
-		maxSize := f.maxFileSize
-		out = append(out, scan.CollectorFunc{N: "iam", F: func(ctx context.Context, g *graph.Graph) error {
-			for _, p := range files {
-				iam.CollectFile(ctx, p, filepath.ToSlash(p), maxSize, g)
-			}
-			return ctx.Err()
-		}})
+		out = append(out, scan.Source("iam", iam.CollectFiles, iam.FileOptions{Paths: files, MaxFileSize: f.maxFileSize}))
 	}
 	if !a.live && a.eksCluster == "" {
 		if a.profile != "" || a.region != "" {
@@ -56,8 +49,6 @@ func (a *iamFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collector
 	if !f.quiet && term.IsTerminal(int(os.Stderr.Fd())) {
 		opts.Progress = os.Stderr
 	}
-	out = append(out, scan.CollectorFunc{N: string(graph.SourceAWS), F: func(ctx context.Context, g *graph.Graph) error {
-		return iam.CollectLive(ctx, opts, g)
-	}})
+	out = append(out, scan.Source(string(graph.SourceAWS), iam.CollectLive, opts))
 	return out, nil
 }

@@ -111,16 +111,19 @@ func (k *kubeFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collecto
 		RequestTimeout: k.requestTimeout, SkipCustomResources: k.skipCRs, SkipSecrets: k.skipSecrets, Progress: k.progress,
 		UserAgent: "kscan/" + version,
 	}
-	remember := k.report != "" && !k.noSnapshot
-	return []scan.Collector{scan.CollectorFunc{N: string(graph.SourceCluster), F: func(ctx context.Context, g *graph.Graph) error {
-		if err := kube.Collect(ctx, opts, g); err != nil {
-			return err
-		}
-		if remember {
-			k.previousSnapshot(ctx, clusters[0], g)
-		}
-		return nil
-	}}}, nil
+	return []scan.Collector{scan.Source(string(graph.SourceCluster), k.collect, opts)}, nil
+}
+
+// collect reads the clusters and, for --report with a snapshot, the graph
+// the previous run stored.
+func (k *kubeFlags) collect(ctx context.Context, opts kube.Options, g *graph.Graph) error {
+	if err := kube.Collect(ctx, opts, g); err != nil {
+		return err
+	}
+	if k.report != "" && !k.noSnapshot {
+		k.previousSnapshot(ctx, opts.Clusters[0], g)
+	}
+	return nil
 }
 
 // maxPreviousSnapshot bounds the decompressed previous snapshot: the

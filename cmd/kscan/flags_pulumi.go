@@ -28,7 +28,5 @@ func (p *pulumiFlags) collectors(_ context.Context, _ *scanFlags) ([]scan.Collec
 		return nil, nil
 	}
 	opts := pulumi.Options{StateFiles: p.states, Backend: p.backend, Stack: p.stack}
-	return []scan.Collector{scan.CollectorFunc{N: string(graph.SourcePulumiState), F: func(ctx context.Context, g *graph.Graph) error {
-		return pulumi.Collect(ctx, opts, g)
-	}}}, nil
+	return []scan.Collector{scan.Source(string(graph.SourcePulumiState), pulumi.Collect, opts)}, nil
 }

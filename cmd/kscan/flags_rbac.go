@@ -37,11 +37,7 @@ func (r *rbacFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collecto
 		if _, ok := graph.MinorVersion(r.kubeVersion); !ok {
 			return nil, fmt.Errorf("--kube-version %q: want a Kubernetes version such as v1.37 (supported: %s)", r.kubeVersion, strings.Join(graph.KubeVersions(), ", "))
 		}
-		v := r.kubeVersion
-		out = append(out, scan.CollectorFunc{N: "kube-version", F: func(_ context.Context, g *graph.Graph) error {
-			g.SetKubeVersion("", v)
-			return nil
-		}})
+		out = append(out, scan.Source("kube-version", setKubeVersion, r.kubeVersion))
 	}
 	if len(r.desired) > 0 {
 		for _, d := range r.desired {
@@ -50,25 +46,35 @@ func (r *rbacFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Collecto
 			}
 		}
 		paths := r.desired
-		out = append(out, scan.CollectorFunc{N: "desired", F: func(ctx context.Context, g *graph.Graph) error {
-			ref := graph.New()
-			err := manifest.Collect(ctx, manifest.Options{
-				Paths: paths, DefaultNamespace: f.namespace, MaxFileSize: f.maxFileSize, SkipDirs: f.skipDirs, SkipFiles: f.skipFiles,
-				Handlers: contentHandlers(), DirHandlers: f.dirHandlers(paths),
-			}, ref)
-			// Problems reading the desired state make the scan incomplete
-			// like any other input.
-			for _, e := range ref.Errors() {
-				g.AddError(e)
-			}
-			rbac.AddReference(g, rbac.RefDesired, ref.Nodes())
-			return err
-		}})
+		out = append(out, scan.Source("desired", collectDesired, manifest.Options{
+			Paths: paths, DefaultNamespace: f.namespace, MaxFileSize: f.maxFileSize, SkipDirs: f.skipDirs, SkipFiles: f.skipFiles,
+			Handlers: contentHandlers(), DirHandlers: f.dirHandlers(paths), FileClaimers: fileClaimers(),
+		}))
 	}
 	if f.src.ci.baseline != "" {
-		out = append(out, snapshot.ReferenceCollector(f.src.ci.baseline))
+		out = append(out, scan.Source("snapshot", snapshot.CollectReference, f.src.ci.baseline))
 	}
 	return out, nil
+}
+
+// setKubeVersion records the Kubernetes version files are for (--kube-version).
+func setKubeVersion(_ context.Context, v string, g *graph.Graph) error {
+	g.SetKubeVersion("", v)
+	return nil
+}
+
+// collectDesired reads the manifests of --desired as the "desired" RBAC
+// reference of the scanned graph.
+func collectDesired(ctx context.Context, opts manifest.Options, g *graph.Graph) error {
+	ref := graph.New()
+	err := manifest.Collect(ctx, opts, ref)
+	// Problems reading the desired state make the scan incomplete like any
+	// other input.
+	for _, e := range ref.Errors() {
+		g.AddError(e)
+	}
+	rbac.AddReference(g, rbac.RefDesired, ref.Nodes())
+	return err
 }
 
 // snapshotBaselineFormat lets --baseline take a kscan snapshot: its graph is

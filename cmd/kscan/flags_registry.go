@@ -6,15 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	ecrcoll "github.com/kscan-io/kscan/collectors/ecr"
-	"github.com/kscan-io/kscan/collectors/kube"
 	"github.com/kscan-io/kscan/collectors/registry"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/scan"
@@ -60,18 +54,7 @@ func (r *registryFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Coll
 	}
 	var out []scan.Collector
 	if r.ecr {
-		region := r.ecrRegion
-		out = append(out, scan.CollectorFunc{N: "ecr", F: func(ctx context.Context, g *graph.Graph) error {
-			var opts []func(*config.LoadOptions) error
-			if region != "" {
-				opts = append(opts, config.WithRegion(region))
-			}
-			cfg, err := config.LoadDefaultConfig(ctx, opts...)
-			if err != nil {
-				return fmt.Errorf("AWS config: %w", err)
-			}
-			return ecrcoll.Collect(ctx, ecr.NewFromConfig(cfg), g)
-		}})
+		out = append(out, scan.Source("ecr", ecrcoll.CollectLive, ecrcoll.LiveOptions{Region: r.ecrRegion}))
 	}
 	allowed := registry.ParseAllowed(r.allowed)
 	if !r.online && !r.offline && len(allowed) == 0 {
@@ -83,71 +66,9 @@ func (r *registryFlags) collectors(_ context.Context, f *scanFlags) ([]scan.Coll
 		MaxImageAge: maxAge,
 		Strict:      r.strict,
 		Resolver:    registry.ResolverOptions{Concurrency: r.concurrency, CallTimeout: r.timeout, Retries: registry.DefaultRetries, UserAgent: "kscan/" + version},
+		// The kube source, before this one in sources(), resolved the clusters.
+		Credentials: &registry.Credentials{Clusters: f.src.kube.clusters, ECR: r.ecr, ECRRegion: r.ecrRegion},
 	}
-	clusters := func() []kube.Cluster { return f.src.kube.clusters } // resolved by the kube source's collectors()
-	useECR, ecrRegion := r.ecr, r.ecrRegion
-	out = append(out, scan.CollectorFunc{N: string(graph.SourceRegistry), F: func(ctx context.Context, g *graph.Graph) error {
-		o := opts
-		if !o.Offline {
-			// Pull secrets first, then (with --ecr) ECR tokens, then the Docker config.
-			keys := []authn.Keychain{}
-			if kc := pullSecrets(ctx, clusters(), g); kc != nil {
-				keys = append(keys, kc)
-			}
-			if useECR {
-				if kc, err := ecrKeychain(ctx, ecrRegion); err == nil {
-					keys = append(keys, kc)
-				}
-			}
-			keys = append(keys, authn.DefaultKeychain)
-			o.Keychain = authn.NewMultiKeychain(keys...)
-		}
-		return registry.Collect(ctx, o, g)
-	}})
+	out = append(out, scan.Source(string(graph.SourceRegistry), registry.Collect, opts))
 	return out, nil
-}
-
-// ecrKeychain issues ECR registry credentials with the --ecr AWS config,
-// a client per registry region.
-func ecrKeychain(ctx context.Context, region string) (authn.Keychain, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return ecrcoll.Keychain(ctx, func(r string) ecrcoll.AuthAPI {
-		return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = r })
-	}), nil
-}
-
-// pullSecrets reads the imagePullSecrets of the scanned clusters' pods.
-func pullSecrets(ctx context.Context, clusters []kube.Cluster, g *graph.Graph) authn.Keychain {
-	if len(clusters) == 0 {
-		return nil
-	}
-	clients := map[string]kubernetes.Interface{}
-	for _, c := range clusters {
-		cfg := rest.CopyConfig(c.Config)
-		cfg.Timeout = registry.DefaultCallTimeout
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			g.AddError(graph.InputError{Level: graph.LevelWarning, Source: graph.Source{Kind: graph.SourceCluster, Cluster: c.Name}, Message: "imagePullSecrets not read: " + err.Error()})
-			continue
-		}
-		clients[c.Name] = cs
-	}
-	return registry.PullSecretKeychainClusters(ctx, func(cluster string) kubernetes.Interface {
-		if cs, ok := clients[cluster]; ok {
-			return cs
-		}
-		if len(clients) == 1 && cluster == "" {
-			for _, cs := range clients {
-				return cs
-			}
-		}
-		return nil
-	}, g)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
-	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/internal/termsafe"
 	"github.com/kscan-io/kscan/policies"
@@ -222,19 +221,18 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 }
 
 func manifestCollector(f *scanFlags, paths []string, stdin io.Reader) scan.Collector {
-	return scan.CollectorFunc{N: "manifest", F: func(ctx context.Context, g *graph.Graph) error {
-		return manifest.Collect(ctx, manifest.Options{
-			Paths:            paths,
-			DefaultNamespace: f.namespace,
-			MaxFileSize:      f.maxFileSize,
-			SkipDirs:         f.skipDirs,
-			SkipFiles:        f.skipFiles,
-			Stdin:            stdin,
-			Handlers:         append(contentHandlers(), f.src.ci.ciContentHandlers(f)...),
-			DirHandlers:      f.dirHandlers(paths),
-			FollowSymlinks:   f.src.ci.followSymlinks,
-		}, g)
-	}}
+	return scan.Source("manifest", manifest.Collect, manifest.Options{
+		Paths:            paths,
+		DefaultNamespace: f.namespace,
+		MaxFileSize:      f.maxFileSize,
+		SkipDirs:         f.skipDirs,
+		SkipFiles:        f.skipFiles,
+		Stdin:            stdin,
+		Handlers:         append(contentHandlers(), f.src.ci.ciContentHandlers(f)...),
+		DirHandlers:      f.dirHandlers(paths),
+		FileClaimers:     fileClaimers(),
+		FollowSymlinks:   f.src.ci.followSymlinks,
+	})
 }
 
 func notificationText(n finding.Notification) string {

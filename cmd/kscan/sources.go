@@ -78,7 +78,14 @@ func contentHandlers() []manifest.ContentHandler {
 // dirHandlers lists the collectors that claim whole directories (Helm
 // charts, kustomizations).
 func (f *scanFlags) dirHandlers(paths []string) []manifest.DirHandler {
-	return append(f.src.ci.ciDirHandlers(f, paths), snapshot.FileHandler{})
+	return f.src.ci.ciDirHandlers(f, paths)
+}
+
+// fileClaimers lists the collectors that claim single files before they
+// are parsed (a snapshot given as an input path), after the directory
+// handlers that claim files too (packaged Helm charts).
+func fileClaimers() []manifest.FileClaimer {
+	return []manifest.FileClaimer{snapshot.FileHandler{}}
 }
 
 // baselineFormats lists the formats --baseline reads, tried in order on the

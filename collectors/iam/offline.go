@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/kscan-io/kscan/graph"
@@ -83,6 +84,23 @@ func (Handler) Collect(ctx context.Context, path string, data []byte, g *graph.G
 		collectCredentialReportFile(path, data, g)
 	default:
 		return errors.New("not an IAM authorization-details, pod identity or EKS cluster document")
+	}
+	return ctx.Err()
+}
+
+// FileOptions are the files of --iam-file.
+type FileOptions struct {
+	Paths []string
+	// MaxFileSize bounds each file (--max-file-size).
+	MaxFileSize int64
+}
+
+// CollectFiles reads every file of opts (CollectFile, named by its path);
+// problems are input errors naming the file, the error returned is only
+// for cancellation.
+func CollectFiles(ctx context.Context, opts FileOptions, g *graph.Graph) error {
+	for _, p := range opts.Paths {
+		CollectFile(ctx, p, filepath.ToSlash(p), opts.MaxFileSize, g)
 	}
 	return ctx.Err()
 }

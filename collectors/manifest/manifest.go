@@ -55,29 +55,43 @@ type DirHandler interface {
 	CollectDir(ctx context.Context, dir string, g *graph.Graph) error
 }
 
-// FileClaimer is optional for a DirHandler that also claims single files by
-// name (a packaged Helm chart, which is binary and never parsed as YAML).
+// FileClaimer claims single files by name or a cheap look at them before
+// they are parsed: a packaged Helm chart (binary, never parsed as YAML; a
+// DirHandler may also be a FileClaimer) or a kscan snapshot (Options.FileClaimers).
 type FileClaimer interface {
+	Name() string
 	MatchFile(path string) bool
 	CollectFile(ctx context.Context, path string, g *graph.Graph) error
 }
 
-// claims is true when a DirHandler claims path as a file by its name.
-func claims(path string, opts Options) bool {
+// fileClaimers are the DirHandlers that also claim files, then
+// opts.FileClaimers, in the order they are asked.
+func fileClaimers(opts Options) []FileClaimer {
+	var out []FileClaimer
 	for _, h := range opts.DirHandlers {
-		if fc, ok := h.(FileClaimer); ok && fc.MatchFile(path) {
+		if fc, ok := h.(FileClaimer); ok {
+			out = append(out, fc)
+		}
+	}
+	return append(out, opts.FileClaimers...)
+}
+
+// claims is true when a handler claims path as a file.
+func claims(path string, opts Options) bool {
+	for _, fc := range fileClaimers(opts) {
+		if fc.MatchFile(path) {
 			return true
 		}
 	}
 	return false
 }
 
-// claimFile hands path to the first DirHandler that claims it as a file.
+// claimFile hands path to the first handler that claims it as a file.
 func claimFile(ctx context.Context, path string, opts Options, g *graph.Graph) bool {
-	for _, h := range opts.DirHandlers {
-		if fc, ok := h.(FileClaimer); ok && fc.MatchFile(path) {
+	for _, fc := range fileClaimers(opts) {
+		if fc.MatchFile(path) {
 			if err := fc.CollectFile(ctx, path, g); err != nil {
-				g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, path)}, Message: h.Name() + ": " + err.Error()})
+				g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, path)}, Message: fc.Name() + ": " + err.Error()})
 			}
 			return true
 		}
@@ -92,7 +106,9 @@ type Options struct {
 	MaxFileSize      int64
 	Handlers         []ContentHandler
 	DirHandlers      []DirHandler
-	Stdin            io.Reader
+	// FileClaimers claim single files (after the DirHandlers that do).
+	FileClaimers []FileClaimer
+	Stdin        io.Reader
 	// BaseDir makes recorded file paths relative to it (default: the working
 	// directory), so reports are the same wherever the repository is checked out.
 	BaseDir string

@@ -171,10 +171,9 @@ type Options struct {
 // returned is for a backend that cannot be used at all.
 func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 	for _, f := range opts.StateFiles {
-		if err := ctx.Err(); err != nil {
+		if err := CollectFile(ctx, f, RelName(f), g); err != nil {
 			return err
 		}
-		CollectFile(f, RelName(f), g)
 	}
 	if opts.Backend == "" {
 		if opts.Stack != "" {
@@ -207,10 +206,9 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 			Message: fmt.Sprintf("no --pulumi-stack given: scanning all %d stacks of the backend: %s", len(stacks), orNone(names))})
 	}
 	for _, s := range stacks {
-		if err := ctx.Err(); err != nil {
+		if err := CollectFile(ctx, s.File, RelName(s.File), g); err != nil {
 			return err
 		}
-		CollectFile(s.File, RelName(s.File), g)
 	}
 	return nil
 }

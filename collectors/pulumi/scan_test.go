@@ -43,7 +43,9 @@ func stateCollector(t *testing.T, files ...string) scan.Collector {
 			if !filepath.IsAbs(f) {
 				f = filepath.Join(repotest.Root(), f)
 			}
-			pulumi.CollectFile(f, name, g)
+			if err := pulumi.CollectFile(ctx, f, name, g); err != nil {
+				return err
+			}
 		}
 		return nil
 	}}

@@ -124,14 +124,20 @@ func (Handler) Collect(ctx context.Context, path string, data []byte, g *graph.G
 }
 
 // CollectFile reads one state file (optionally gzip-compressed) into g.
-// name is how the file is named in locations.
-func CollectFile(path, name string, g *graph.Graph) {
+// name is how the file is named in locations. A file that cannot be read
+// or parsed is an input error naming it; the error returned is only for
+// cancellation (checked before the file is read).
+func CollectFile(ctx context.Context, path, name string, g *graph.Graph) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	data, err := readState(path)
 	if err != nil {
 		g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourcePulumiState, File: name}, Message: err.Error()})
-		return
+		return nil
 	}
 	CollectState(name, data, g)
+	return nil
 }
 
 // CollectState parses a stack export or checkpoint and adds its resources to

@@ -80,7 +80,9 @@ func TestParse(t *testing.T) {
 func TestTestdataStack(t *testing.T) {
 	p := filepath.Join(repotest.Root(), "testdata", "pulumi", "stack.json")
 	g := graph.New()
-	CollectFile(p, "testdata/pulumi/stack.json", g)
+	if err := CollectFile(t.Context(), p, "testdata/pulumi/stack.json", g); err != nil {
+		t.Fatal(err)
+	}
 	if errs := g.Errors(); len(errs) > 0 {
 		t.Fatalf("errors: %v", errs)
 	}

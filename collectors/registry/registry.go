@@ -38,9 +38,13 @@ type Options struct {
 	// Strict makes a registry that could not be asked an error (exit 2)
 	// instead of a warning.
 	Strict bool
-	// Keychain supplies credentials (nil: authn.DefaultKeychain, i.e. the
-	// Docker config and its credential helpers).
+	// Keychain supplies credentials (nil: Credentials' chain, else
+	// authn.DefaultKeychain, i.e. the Docker config and its credential
+	// helpers).
 	Keychain authn.Keychain
+	// Credentials, when set and Keychain is nil, build the keychain as
+	// collection starts (pull secrets, ECR, the Docker config).
+	Credentials *Credentials
 	// Resolver settings (concurrency, time-outs, transport).
 	Resolver ResolverOptions
 	// Now is the scan time (zero: time.Now), for image ages.
@@ -137,6 +141,9 @@ func ParseAge(s string) (time.Duration, error) {
 // adds one registry:Image node per image (by digest where known). It must
 // run after the collectors that add workloads.
 func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
+	if !opts.Offline && opts.Keychain == nil && opts.Credentials != nil {
+		opts.Keychain = opts.Credentials.Keychain(ctx, g)
+	}
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
