@@ -151,8 +151,9 @@ func (c *ciFlags) ciContentHandlers(f *scanFlags) []manifest.ContentHandler {
 }
 
 // ciPostProcessors: the framework filter first (suppression warnings then
-// concern the rules that ran), then suppressions, then the baseline.
-func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
+// concern the rules that ran), then suppressions, then the baseline. e is
+// the scan's engine: its rules are the ones ignore entries may name.
+func (c *ciFlags) ciPostProcessors(f *scanFlags, e *policies.Engine) []scan.PostProcessor {
 	var out []scan.PostProcessor
 	if c.fw != nil {
 		out = append(out, frameworks.Filter{FW: c.fw})
@@ -164,10 +165,6 @@ func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
 		AllowWildcardRules: c.wildcardIgnores,
 		NoDefaultWaivers:   c.noDefaultWaivers,
 		KnownRules: func() []string {
-			e, err := policies.Load(context.Background(), policies.Options{PolicyDirs: f.policyDirs})
-			if err != nil {
-				return nil
-			}
 			ids := make([]string, 0, len(e.Rules()))
 			for _, r := range e.Rules() {
 				ids = append(ids, r.ID)
@@ -177,7 +174,7 @@ func (c *ciFlags) ciPostProcessors(f *scanFlags) []scan.PostProcessor {
 		},
 	}))
 	if c.baseline != "" {
-		out = append(out, baseline.New(baseline.Options{Path: c.baseline, Formats: f.baselineFormats()}))
+		out = append(out, baseline.New(baseline.Options{Path: c.baseline, Formats: f.baselineFormats(e)}))
 	}
 	if c.fw != nil {
 		out = append(out, frameworks.Summary{FW: c.fw, PSSVersion: c.pss})

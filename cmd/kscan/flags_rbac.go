@@ -78,14 +78,10 @@ func collectDesired(ctx context.Context, opts manifest.Options, g *graph.Graph) 
 }
 
 // snapshotBaselineFormat lets --baseline take a kscan snapshot: its graph is
-// evaluated with the rules this scan selected, and those findings are the
-// baseline.
-func (f *scanFlags) snapshotBaselineFormat() baseline.Format {
+// evaluated by the scan's engine with the rules this scan selected, and
+// those findings are the baseline.
+func (f *scanFlags) snapshotBaselineFormat(e *policies.Engine) baseline.Format {
 	return snapshot.BaselineFormat{Evaluate: func(ctx context.Context, g *graph.Graph) ([]finding.Finding, error) {
-		e, err := policies.Load(ctx, policies.Options{PolicyDirs: f.policyDirs})
-		if err != nil {
-			return nil, err
-		}
 		rules, err := scan.SelectRules(e.Rules(), f.rules, f.skipRules, f.severities)
 		if err != nil {
 			return nil, err

@@ -176,7 +176,7 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		Rules:          f.rules,
 		SkipRules:      f.skipRules,
 		Severities:     f.severities,
-		PostProcessors: f.postProcessors(),
+		PostProcessors: f.postProcessors(engine),
 		ToolName:       "kscan",
 		ToolVersion:    version,
 		Enrich:         enrich.Options{PSSVersion: f.src.ci.pssVersion},

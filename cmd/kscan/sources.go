@@ -11,6 +11,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/iam"
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/collectors/pulumi"
+	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/scan"
 	"github.com/kscan-io/kscan/snapshot"
 )
@@ -91,12 +92,12 @@ func fileClaimers() []manifest.FileClaimer {
 // baselineFormats lists the formats --baseline reads, tried in order on the
 // file's content (kscan SARIF first); e.g. a graph snapshot format is added
 // here.
-func (f *scanFlags) baselineFormats() []baseline.Format {
-	return append(baseline.DefaultFormats(), f.snapshotBaselineFormat())
+func (f *scanFlags) baselineFormats(e *policies.Engine) []baseline.Format {
+	return append(baseline.DefaultFormats(), f.snapshotBaselineFormat(e))
 }
 
 // postProcessors run on the finished report, in order (suppressions before
 // baselines).
-func (f *scanFlags) postProcessors() []scan.PostProcessor {
-	return append(f.src.ci.ciPostProcessors(f), f.src.kube.postProcessors()...)
+func (f *scanFlags) postProcessors(e *policies.Engine) []scan.PostProcessor {
+	return append(f.src.ci.ciPostProcessors(f, e), f.src.kube.postProcessors()...)
 }
