@@ -44,7 +44,7 @@ func All(opts Options) []Enricher {
 		step{"edges", linkEdges},              // cross-object edges, with each cluster's built-in ClusterRoles
 		step{"drift", pulumiDrift},            // Pulumi: declared vs live Kubernetes objects
 		fact{"rbac", rbac.Enrich},             // effective permissions, aggregation, drift
-		fact{"iam", iamFacts},                 // IAM effective permissions, trust, IRSA/Pod Identity joins
+		iamFacts{},                            // IAM effective permissions, trust, IRSA/Pod Identity joins
 		fact{"registry", imagelink.Enrich},    // workload -> image -> repository
 		fact{"exposure", exposure.Enrich},     // how each workload is reached: load balancers, node ports, Ingress, Gateway API, Istio
 		podSecurity{version: opts.PSSVersion}, // Pod Security Standards with Kubernetes' own checks, per workload
@@ -119,4 +119,14 @@ func linkEdges(g *graph.Graph) {
 
 func pulumiDrift(g *graph.Graph) { drift.Enrich(g) }
 
-func iamFacts(g *graph.Graph) map[string]any { return iampolicy.Enrich(g, iampolicy.EnrichOptions{}) }
+// iamFacts evaluates IAM under the scan's context: a large or
+// pathological export can take minutes, and --timeout and signals must stop
+// it (the principals not judged are named in an input error).
+type iamFacts struct{}
+
+func (iamFacts) Name() string { return "iam" }
+
+func (iamFacts) Enrich(ctx context.Context, g *graph.Graph, facts graph.Facts) error {
+	facts["iam"] = iampolicy.Enrich(g, iampolicy.EnrichOptions{Context: ctx})
+	return nil
+}

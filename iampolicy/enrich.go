@@ -1,6 +1,7 @@
 package iampolicy
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -31,6 +32,9 @@ type EnrichOptions struct {
 	// Now is used for date conditions and access-key ages when the
 	// credential report carries no generation time; zero means time.Now.
 	Now time.Time
+	// Context stops the evaluation (--timeout, a signal): the principals
+	// not judged yet are named in an input error. Nil: never stopped.
+	Context context.Context
 }
 
 // wellKnown are AWS-managed policies whose documents kscan knows, so a
@@ -113,11 +117,28 @@ func Enrich(g *graph.Graph, opts EnrichOptions) map[string]any {
 			groups[account(n.ID)+"|"+name] = append(groups[account(n.ID)+"|"+name], n)
 		}
 	}
+	stop := opts.Context
+	if stop == nil {
+		stop = context.Background()
+	}
+	judged, total := 0, 0
 	for _, n := range nodes {
 		switch n.Type {
 		case TypeUser, TypeGroup, TypeRole:
-			e.principal(n, groups)
+			total++
+			if stop.Err() == nil {
+				e.principal(n, groups)
+				judged++
+			}
 		}
+	}
+	if stop.Err() != nil {
+		// A large or pathological input (thousands of principals sharing a
+		// policy of thousands of statements) can take minutes: what was
+		// judged stays, the rest is said to be missing.
+		g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceKind("iam")},
+			Message: fmt.Sprintf("IAM evaluation stopped (%s) after %d of %d principals: the others are not judged", stopReason(stop), judged, total)})
+		return facts
 	}
 	facts["irsa"] = e.irsa(nodes)
 	facts["pod_identity"] = e.podIdentity(nodes)
@@ -472,4 +493,13 @@ func nonNil(l []any) []any {
 		return []any{}
 	}
 	return l
+}
+
+// stopReason is why ctx ended: its cause (--timeout reached) and its error.
+func stopReason(ctx context.Context) string {
+	cause, err := context.Cause(ctx), ctx.Err()
+	if cause == nil || cause == err {
+		return fmt.Sprint(err)
+	}
+	return fmt.Sprintf("%v: %v", cause, err)
 }

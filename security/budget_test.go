@@ -40,3 +40,40 @@ func TestAliasBudgetPerScan(t *testing.T) {
 		t.Errorf("the pod was not scanned:\n%s", tail(r.stdout))
 	}
 }
+
+// Attack: Helm and Kustomize output escaped the scan's alias budget: a
+// chart of 200 templates, or a kustomization of 200 resources, each a small
+// alias bomb, crashed kscan out of memory (Kustomize expands aliases itself
+// as it reads a resource). They now count against the same budget as the
+// scanned files: exit 2, the budget named, the other files scanned.
+func TestAliasBudgetRenderedOutput(t *testing.T) {
+	for name, layout := range map[string]func(i int) string{
+		"helm":      func(i int) string { return fmt.Sprintf("k8s/c/templates/b%03d.yaml", i) },
+		"kustomize": func(i int) string { return fmt.Sprintf("k8s/k/b%03d.yaml", i) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			files := map[string]string{
+				"k8s/pod.yaml":     privilegedPod,
+				"k8s/c/Chart.yaml": chartYAML,
+			}
+			var resources strings.Builder
+			resources.WriteString("resources:\n")
+			for i := 0; i < 200; i++ {
+				files[layout(i)] = aliasBomb(i, 9, 5)
+				fmt.Fprintf(&resources, "- b%03d.yaml\n", i)
+			}
+			if name == "kustomize" {
+				delete(files, "k8s/c/Chart.yaml")
+				files["k8s/k/kustomization.yaml"] = resources.String()
+			}
+			dir := tree(t, files)
+			r := run(t, dir, runOpts{memKiB: 2 << 20, deadline: 120 * time.Second}, "scan", "--fail-on", "none", "k8s")
+			if r.code != 2 || !strings.Contains(r.stderr, "aliases expand to more than") {
+				t.Errorf("exit %d, want 2 and the alias budget named:\n%s", r.code, tail(r.stderr))
+			}
+			if !strings.Contains(r.stdout, "privileged") {
+				t.Errorf("the pod was not scanned:\n%s", tail(r.stdout))
+			}
+		})
+	}
+}

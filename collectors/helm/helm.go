@@ -126,7 +126,7 @@ func (h *Handler) CollectDir(ctx context.Context, path string, g *graph.Graph) e
 		if m.File != "" {
 			src.File = h.rel(m.File)
 		}
-		AddRendered([]byte(m.Content), src, m.Template, h.opts.Namespace, g)
+		AddRendered(ctx, []byte(m.Content), src, m.Template, h.opts.Namespace, g)
 	}
 	return nil
 }
@@ -472,10 +472,11 @@ func (h *Handler) rel(p string) string {
 // AddRendered parses rendered YAML into g. Objects get src as their source;
 // when the template text is known, the line is that of the matching
 // document in the template (rendered lines mean nothing to a reader), else
-// no line. Kustomize reuses it.
-func AddRendered(rendered []byte, src graph.Source, tmpl []byte, defaultNamespace string, g *graph.Graph) {
+// no line. Kustomize reuses it. YAML aliases count against the scan's
+// budget that ctx carries (manifest.WithAliasBudget).
+func AddRendered(ctx context.Context, rendered []byte, src graph.Source, tmpl []byte, defaultNamespace string, g *graph.Graph) {
 	tmp := graph.New()
-	manifest.ParseInto(rendered, graph.Source{Kind: src.Kind, File: src.File}, defaultNamespace, tmp)
+	manifest.ParseIntoContext(ctx, rendered, graph.Source{Kind: src.Kind, File: src.File}, defaultNamespace, tmp)
 	nodes := tmp.Nodes()
 	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Source.Line < nodes[j].Source.Line })
 	docs := templateDocs(tmpl)

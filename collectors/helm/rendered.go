@@ -45,7 +45,7 @@ func (RenderedHandler) Match(_ string, data []byte) bool {
 }
 
 // Collect implements manifest.ContentHandler.
-func (h RenderedHandler) Collect(_ context.Context, path string, data []byte, g *graph.Graph) error {
+func (h RenderedHandler) Collect(ctx context.Context, path string, data []byte, g *graph.Graph) error {
 	base := h.BaseDir
 	if base == "" {
 		base, _ = os.Getwd()
@@ -84,7 +84,7 @@ func (h RenderedHandler) Collect(_ context.Context, path string, data []byte, g 
 			// Keep the position in the stream: pad with the lines before.
 			for _, d := range docs {
 				padded := append(bytes.Repeat([]byte("\n"), d.firstLine-1), d.data...)
-				manifest.ParseInto(padded, graph.Source{Kind: graph.SourceFile, File: path}, h.DefaultNamespace, g)
+				manifest.ParseIntoContext(ctx, padded, graph.Source{Kind: graph.SourceFile, File: path}, h.DefaultNamespace, g)
 			}
 			continue
 		}
@@ -99,7 +99,7 @@ func (h RenderedHandler) Collect(_ context.Context, path string, data []byte, g 
 			joined = append(joined, d.data...)
 			joined = append(joined, '\n')
 		}
-		AddRendered(joined, graph.Source{Kind: graph.SourceFile, File: relTo(base, tmplPath)}, tmpl, h.DefaultNamespace, g)
+		AddRendered(ctx, joined, graph.Source{Kind: graph.SourceFile, File: relTo(base, tmplPath)}, tmpl, h.DefaultNamespace, g)
 	}
 	return nil
 }

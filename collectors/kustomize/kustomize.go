@@ -127,7 +127,7 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		}
 		return nil
 	}
-	hfs := newHelmFS(confine.WithRoot(ctx, root), &confinedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, limit: h.opts.MaxFileSize, allowClones: h.opts.AllowRemote},
+	hfs := newHelmFS(confine.WithRoot(ctx, root), &confinedFS{FileSystem: filesys.MakeFsOnDisk(), root: root, limit: h.opts.MaxFileSize, allowClones: h.opts.AllowRemote, ctx: ctx},
 		h.opts.HelmKubeVersion, h.opts.HelmAPIVersions)
 	fs := &originFS{FileSystem: hfs, root: kfile}
 	opts := krusty.MakeDefaultOptions()
@@ -136,10 +136,14 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		warnings []string
 	)
 	build := func() { m, warnings, err = runCapturing(krusty.MakeKustomizer(opts), fs, abs) }
-	if h.opts.AllowRemote {
-		withBoundedHTTP(ctx, build)
-	} else {
-		build()
+	if !buildWithin(ctx, func() {
+		if h.opts.AllowRemote {
+			withBoundedHTTP(ctx, build)
+		} else {
+			build()
+		}
+	}) {
+		return ctx.Err()
 	}
 	for _, p := range hfs.problems {
 		if filepath.IsAbs(p.Source.File) {
@@ -193,10 +197,10 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 			continue
 		}
 		tmp := graph.New()
-		manifest.ParseInto(out, src, h.opts.DefaultNamespace, tmp)
+		manifest.ParseIntoContext(ctx, out, src, h.opts.DefaultNamespace, tmp)
 		for _, n := range tmp.Nodes() {
 			if from != "" {
-				n.Source.Line = lineIn(from, n, h.opts.DefaultNamespace, parsed)
+				n.Source.Line = lineIn(ctx, from, n, h.opts.DefaultNamespace, parsed)
 			} else if chart != nil {
 				kind, _, name := graph.K8sMeta(n)
 				n.Source.Line = helm.LineOf([]byte(chart.Content), chart.Template, kind, name)
@@ -213,8 +217,65 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 	return nil
 }
 
+// buildWithin runs build on its own goroutine and gives up when ctx ends,
+// reporting whether it finished: Kustomize takes no context, and a small
+// kustomization can keep it busy for hours (a thousand resources times a
+// few hundred patches). The abandoned build keeps the process's stderr
+// until it ends, so kscan's own is given back here; its results are never
+// read, and kscan exits after writing the report.
+func buildWithin(ctx context.Context, build func()) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		build()
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		captured.restore()
+		return false
+	}
+}
+
 // stderrMu serialises builds that borrow the process's stderr and log output.
 var stderrMu sync.Mutex
+
+// captured is the process's stderr and log output while a build borrows
+// them.
+var captured stderrSwap
+
+type stderrSwap struct {
+	mu       sync.Mutex
+	active   bool
+	stderr   *os.File
+	log      io.Writer
+	logFlags int
+}
+
+// redirect sends the process's stderr and log output to w.
+func (s *stderrSwap) redirect(w *os.File) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stderr, s.log, s.logFlags, s.active = os.Stderr, log.Writer(), log.Flags(), true
+	os.Stderr = w
+	log.SetOutput(w)
+	log.SetFlags(0)
+}
+
+// restore gives them back, once, whoever calls it first: the build that
+// ended, or the scan that stopped waiting for it.
+func (s *stderrSwap) restore() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.active {
+		return
+	}
+	os.Stderr = s.stderr
+	log.SetOutput(s.log)
+	log.SetFlags(s.logFlags)
+	s.active = false
+}
 
 // runCapturing builds like runSafely but collects what Kustomize prints
 // (deprecated fields, sort-order notices: it writes them to os.Stderr and the
@@ -228,25 +289,20 @@ func runCapturing(k *krusty.Kustomizer, fs filesys.FileSystem, dir string) (resm
 		m, err := runSafely(k, fs, dir)
 		return m, nil, err
 	}
-	var captured bytes.Buffer
+	var out bytes.Buffer
 	done := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(&captured, r)
+		_, _ = io.Copy(&out, r)
 		close(done)
 	}()
-	oldStderr, oldLog, oldFlags := os.Stderr, log.Writer(), log.Flags()
-	os.Stderr = w
-	log.SetOutput(w)
-	log.SetFlags(0)
+	captured.redirect(w)
 	m, err := runSafely(k, fs, dir)
-	os.Stderr = oldStderr
-	log.SetOutput(oldLog)
-	log.SetFlags(oldFlags)
+	captured.restore()
 	_ = w.Close()
 	<-done
 	_ = r.Close()
 	var warnings []string
-	for _, l := range strings.Split(captured.String(), "\n") {
+	for _, l := range strings.Split(out.String(), "\n") {
 		if l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "#")); l != "" {
 			warnings = append(warnings, l)
 		}
@@ -267,12 +323,12 @@ func runSafely(k *krusty.Kustomizer, fs filesys.FileSystem, dir string) (m resma
 
 // lineIn finds the line of the object in the file it came from: same kind,
 // and the name it had there (kustomize may add a prefix or suffix).
-func lineIn(file string, n *graph.Node, ns string, parsed map[string]*graph.Graph) int {
+func lineIn(ctx context.Context, file string, n *graph.Node, ns string, parsed map[string]*graph.Graph) int {
 	tmp, ok := parsed[file]
 	if !ok {
 		tmp = graph.New()
 		if data, err := readSmall(file); err == nil {
-			manifest.ParseInto(data, graph.Source{Kind: graph.SourceFile, File: file}, ns, tmp)
+			manifest.ParseIntoContext(ctx, data, graph.Source{Kind: graph.SourceFile, File: file}, ns, tmp)
 		}
 		parsed[file] = tmp
 	}

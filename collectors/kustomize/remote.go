@@ -199,13 +199,25 @@ type confinedFS struct {
 	root        *confine.Root
 	limit       int64
 	allowClones bool
+	// ctx carries the scan's YAML alias budget: Kustomize expands every
+	// alias of a resource as it reads it, before kscan sees its output.
+	ctx context.Context
 }
 
 func (f *confinedFS) ReadFile(path string) ([]byte, error) {
+	var data []byte
+	var err error
 	if f.allowClones && isCloneDir(path) {
-		return safefile.ReadFile(path, f.limit)
+		data, err = safefile.ReadFile(path, f.limit)
+	} else {
+		data, err = f.root.ReadFile(path, f.limit)
 	}
-	return f.root.ReadFile(path, f.limit)
+	if err == nil && f.ctx != nil {
+		if aerr := manifest.CheckAliases(f.ctx, data); aerr != nil {
+			return nil, fmt.Errorf("%s: %w", path, aerr)
+		}
+	}
+	return data, err
 }
 
 // isCloneDir is true below kustomize's clone directories

@@ -148,6 +148,10 @@ func skipped(patterns []string, root, p string, opts Options) bool {
 // as input errors and never stop the others. The returned error is only for
 // cancellation.
 func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
+	// One alias budget for the whole collection, Helm and Kustomize output
+	// included (their handlers get it through ctx): the per-document limit
+	// alone let 200 small alias bombs exhaust memory together.
+	ctx = WithAliasBudget(ctx)
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
@@ -183,10 +187,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 		}
 		files = append(files, walked...)
 	}
-	// One alias budget for the whole collection: the per-document limit
-	// alone let 200 small alias bombs exhaust memory together.
-	aliases := &atomic.Int64{}
-	aliases.Store(fastyaml.MaxAliasedValues)
+	aliases := AliasBudget(ctx)
 	jobs := make(chan string)
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
@@ -310,6 +311,59 @@ func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph,
 // Kustomize) reuse it for rendered output.
 func ParseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph) {
 	parseInto(data, src, defaultNamespace, g, &fastyaml.Strings{}, nil)
+}
+
+// ParseIntoContext is ParseInto under the scan's YAML alias budget that
+// ctx carries (WithAliasBudget), for rendered output: values reached
+// through aliases in every file and every rendering of a scan count
+// against one budget.
+func ParseIntoContext(ctx context.Context, data []byte, src graph.Source, defaultNamespace string, g *graph.Graph) {
+	parseInto(data, src, defaultNamespace, g, &fastyaml.Strings{}, AliasBudget(ctx))
+}
+
+type aliasBudgetKey struct{}
+
+// WithAliasBudget returns ctx carrying a scan-wide budget of values reached
+// through YAML aliases (fastyaml.MaxAliasedValues), unless it carries one
+// already.
+func WithAliasBudget(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(aliasBudgetKey{}).(*atomic.Int64); ok {
+		return ctx
+	}
+	b := &atomic.Int64{}
+	b.Store(fastyaml.MaxAliasedValues)
+	return context.WithValue(ctx, aliasBudgetKey{}, b)
+}
+
+// AliasBudget is the budget ctx carries; without one, a new budget for
+// this call alone.
+func AliasBudget(ctx context.Context) *atomic.Int64 {
+	if b, ok := ctx.Value(aliasBudgetKey{}).(*atomic.Int64); ok {
+		return b
+	}
+	b := &atomic.Int64{}
+	b.Store(fastyaml.MaxAliasedValues)
+	return b
+}
+
+// CheckAliases counts the values data's YAML aliases expand to against the
+// scan's budget that ctx carries, and returns an error naming the line of
+// the first document over it (or over the per-document limit). It is for
+// files another tool expands itself (Kustomize resolves every alias as it
+// reads a resource): nothing else about data is judged here.
+func CheckAliases(ctx context.Context, data []byte) error {
+	if bytes.IndexByte(data, '&') < 0 || bytes.IndexByte(data, '*') < 0 {
+		return nil // no anchor and alias: nothing to expand
+	}
+	budget := AliasBudget(ctx)
+	for _, doc := range splitDocuments(data) {
+		_, _, err := fastyaml.Decode(doc.data, fastyaml.Options{Aliases: budget})
+		var le *fastyaml.LimitError
+		if errors.As(err, &le) && strings.Contains(le.Msg, "alias") {
+			return fmt.Errorf("line %d: %s", doc.firstLine+max(le.Line, 1)-1, le.Msg)
+		}
+	}
+	return nil
 }
 
 func parseInto(data []byte, src graph.Source, defaultNamespace string, g *graph.Graph, strs *fastyaml.Strings, aliases *atomic.Int64) {
