@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -269,12 +271,40 @@ func evaluated(in *policies.Input, g *graph.Graph, rules []policies.Rule) (map[s
 
 // phase reports how long a stage of the scan took on stderr when
 // KSCAN_DEBUG_TIMINGS is set: a developer's aid for docs/benchmarks.md.
-func phase(name string) func() {
-	if os.Getenv("KSCAN_DEBUG_TIMINGS") == "" {
+// KSCAN_PPROF_HEAP_AT=<phase>:<file> writes the heap in use at the end of
+// that phase (after a collection) to file: what a scan holds at its peak.
+func phase(name string) func() { return Phase(name) }
+
+// Phase is phase for the stages outside Run (loading the rules, writing
+// the report, the exit).
+func Phase(name string) func() {
+	at := os.Getenv("KSCAN_PPROF_HEAP_AT")
+	if os.Getenv("KSCAN_DEBUG_TIMINGS") == "" && at == "" {
 		return func() {}
 	}
 	start := time.Now()
-	return func() { fmt.Fprintf(os.Stderr, "kscan: %-12s %v\n", name, time.Since(start).Round(time.Millisecond)) }
+	return func() {
+		if os.Getenv("KSCAN_DEBUG_TIMINGS") != "" {
+			fmt.Fprintf(os.Stderr, "kscan: %-12s %v\n", name, time.Since(start).Round(time.Millisecond))
+		}
+		if p, file, ok := strings.Cut(at, ":"); ok && p == name {
+			writeHeap(file)
+		}
+	}
+}
+
+// writeHeap writes the live heap's profile to file, for developers.
+func writeHeap(file string) {
+	runtime.GC()
+	f, err := os.Create(file)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kscan: heap profile: %v\n", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "kscan: heap profile: %v\n", err)
+	}
 }
 
 // countResources counts the nodes read from inputs (not derived ones).

@@ -24,8 +24,13 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
 	stop()
+	teardown()
 	os.Exit(code)
 }
+
+// teardown ends the "teardown" phase of KSCAN_DEBUG_TIMINGS: runScan starts
+// it once the report is written.
+var teardown = func() {}
 
 // startProfile writes Go profiles for docs/benchmarks.md work when
 // KSCAN_PPROF_CPU or KSCAN_PPROF_HEAP name a file (not flags: they are for

@@ -155,7 +155,9 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	ctx, cancel := context.WithTimeoutCause(cmd.Context(), f.timeout, fmt.Errorf("--timeout %s reached", f.timeout))
 	defer cancel()
 
+	loaded := scan.Phase("load rules")
 	engine, err := policies.Load(ctx, policies.Options{PolicyDirs: f.policyDirs})
+	loaded()
 	if err != nil {
 		return err
 	}
@@ -210,9 +212,13 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	if rep.Resources == 0 && !f.quiet {
 		fmt.Fprintln(stderr, "warning: 0 objects were scanned: check the paths and flags (kscan scan --help)")
 	}
+	written := scan.Phase("report")
 	if err := f.out.write(cmd.OutOrStdout(), f, rep, paths); err != nil {
 		return err
 	}
+	written()
+	// From here to the process's exit (KSCAN_DEBUG_TIMINGS).
+	teardown = scan.Phase("teardown")
 	code := scan.ExitCode(rep, failOn, f.src.ci.failOnNew)
 	if code != 0 {
 		return exitError{code}
