@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -16,6 +18,17 @@ import (
 // it did, to a file with the new content, and an existing file keeps its
 // permissions; a new file gets the usual 0666 less the umask.
 func writeOutput(path string, data []byte) error {
+	return writeOutputFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeOutputFunc is writeOutput of what write writes, streamed to the file
+// rather than held whole in memory first (a large report is tens of MB).
+// An error from write counts as a failed write: a regular file is left as
+// it was.
+func writeOutputFunc(path string, write func(io.Writer) error) error {
 	target := path
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		resolved, err := filepath.EvalSymlinks(path)
@@ -27,7 +40,7 @@ func writeOutput(path string, data []byte) error {
 	mode, keep := os.FileMode(0o666), false
 	if fi, err := os.Stat(target); err == nil {
 		if !fi.Mode().IsRegular() {
-			return writeInPlace(target, data)
+			return writeInPlace(target, write)
 		}
 		mode, keep = fi.Mode().Perm(), true
 	}
@@ -36,7 +49,7 @@ func writeOutput(path string, data []byte) error {
 		return fmt.Errorf("--output %s: %w", path, err)
 	}
 	defer os.Remove(tmpPath)
-	if _, err := tmp.Write(data); err != nil {
+	if err := buffered(tmp, write); err != nil {
 		tmp.Close()
 		return fmt.Errorf("--output %s: %w", path, err)
 	}
@@ -47,6 +60,15 @@ func writeOutput(path string, data []byte) error {
 		return fmt.Errorf("--output %s: %w", path, err)
 	}
 	return nil
+}
+
+// buffered runs write on a buffer in front of w and flushes it.
+func buffered(w io.Writer, write func(io.Writer) error) error {
+	b := bufio.NewWriterSize(w, 256<<10)
+	if err := write(b); err != nil {
+		return err
+	}
+	return b.Flush()
 }
 
 // createTemp is os.CreateTemp with a chosen mode (os.CreateTemp always uses
@@ -78,12 +100,12 @@ func createTemp(dir string, mode os.FileMode, exact bool) (string, *os.File, err
 }
 
 // writeInPlace writes to a device or a named pipe.
-func writeInPlace(path string, data []byte) error {
+func writeInPlace(path string, write func(io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
 	if err != nil {
 		return fmt.Errorf("--output %s: %w", path, err)
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := buffered(f, write); err != nil {
 		f.Close()
 		return fmt.Errorf("--output %s: %w", path, err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"github.com/kscan-io/kscan/report/policyreport"
 	"io"
@@ -213,20 +212,23 @@ func (o *outputFlags) write(stdout io.Writer, f *scanFlags, rep *finding.Report,
 		} else {
 			opts.Width = terminalWidth(nil)
 		}
-		var buf bytes.Buffer
-		if err := report.Write(&buf, t.format, rep, opts); err != nil {
-			return err
-		}
-		if t.format == "table" {
-			f.src.ci.writeTableExtras(&buf, rep)
+		// Streamed: a report of many findings is never held whole.
+		write := func(w io.Writer) error {
+			if err := report.Write(w, t.format, rep, opts); err != nil {
+				return err
+			}
+			if t.format == "table" {
+				f.src.ci.writeTableExtras(w, rep)
+			}
+			return nil
 		}
 		if t.path == "" {
-			if _, err := stdout.Write(buf.Bytes()); err != nil {
+			if err := buffered(stdout, write); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := writeOutput(t.path, buf.Bytes()); err != nil {
+		if err := writeOutputFunc(t.path, write); err != nil {
 			return err
 		}
 	}
