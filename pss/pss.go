@@ -247,14 +247,22 @@ func Template(obj map[string]any) (t *corev1.PodTemplateSpec, ok bool, err error
 	if kind, _ := obj["kind"].(string); kind == "Pod" {
 		meta, _ = obj["metadata"].(map[string]any)
 	}
-	u := map[string]any{"spec": withoutUnknown(spec)}
+	// The converter only reads its input: a template without unknown
+	// values (all but some Pulumi previews) is converted without a copy.
+	known := func(v any) any {
+		if hasUnknown(v) {
+			return withoutUnknown(v)
+		}
+		return v
+	}
+	u := map[string]any{"spec": known(spec)}
 	if meta != nil {
 		// Only what the checks read: labels and annotations (the AppArmor
 		// and seccomp annotations of old versions).
 		m := map[string]any{}
 		for _, k := range []string{"name", "labels", "annotations"} {
 			if v, ok := meta[k]; ok {
-				m[k] = withoutUnknown(v)
+				m[k] = known(v)
 			}
 		}
 		u["metadata"] = m
@@ -298,6 +306,27 @@ func withoutUnknown(v any) any {
 		return out
 	}
 	return v
+}
+
+// hasUnknown reports whether v holds an unknown value anywhere.
+func hasUnknown(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return t == unknownValue
+	case map[string]any:
+		for _, e := range t {
+			if hasUnknown(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if hasUnknown(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unknownValue is policies.UnknownValue (not imported: policies imports this
