@@ -33,56 +33,56 @@ pod_spec(n) := n.object.spec if {
 } else := n.object.spec.template.spec
 
 # workload_nodes: every node with a pod spec, owned ones included.
-workload_nodes := [n |
+# specs: [namespace, pod spec] of every workload object (owned ones too: an
+# old ReplicaSet still mounts what it mounts), read once: every kind of
+# reference below walks this list rather than the nodes.
+specs := [[n.namespace, spec] |
 	some t in workload_types
 	some n in kscan.of_type(t)
+	spec := pod_spec(n)
 ]
 
-# containers_of(n): the init, regular and ephemeral containers of a node.
-containers_of(n) := [c |
-	spec := pod_spec(n)
+# containers: [namespace, container] of every workload object.
+containers := [[ns, c] |
+	some [ns, spec] in specs
 	some list in ["initContainers", "containers", "ephemeralContainers"]
 	some c in object.get(spec, list, [])
 ]
 
-# used contains [namespace, kind, name] for every reference. One rule per
-# kind of reference, each walking the workloads once.
-used contains [n.namespace, "ConfigMap", v.configMap.name] if {
-	some n in workload_nodes
-	some v in object.get(pod_spec(n), "volumes", [])
+used contains [ns, "ConfigMap", v.configMap.name] if {
+	some [ns, spec] in specs
+	some v in object.get(spec, "volumes", [])
 	v.configMap.name
 }
 
-used contains [n.namespace, "Secret", v.secret.secretName] if {
-	some n in workload_nodes
-	some v in object.get(pod_spec(n), "volumes", [])
+used contains [ns, "Secret", v.secret.secretName] if {
+	some [ns, spec] in specs
+	some v in object.get(spec, "volumes", [])
 	v.secret.secretName
 }
 
-used contains [n.namespace, kind, name] if {
-	some n in workload_nodes
-	some v in object.get(pod_spec(n), "volumes", [])
+used contains [ns, kind, name] if {
+	some [ns, spec] in specs
+	some v in object.get(spec, "volumes", [])
 	some src in object.get(v, ["projected", "sources"], [])
 	some [kind, field] in [["ConfigMap", "configMap"], ["Secret", "secret"]]
 	name := src[field].name
 }
 
-used contains [n.namespace, "Secret", p.name] if {
-	some n in workload_nodes
-	some p in object.get(pod_spec(n), "imagePullSecrets", [])
+used contains [ns, "Secret", p.name] if {
+	some [ns, spec] in specs
+	some p in object.get(spec, "imagePullSecrets", [])
 }
 
-used contains [n.namespace, kind, name] if {
-	some n in workload_nodes
-	some c in containers_of(n)
+used contains [ns, kind, name] if {
+	some [ns, c] in containers
 	some e in object.get(c, "env", [])
 	some [kind, field] in [["ConfigMap", "configMapKeyRef"], ["Secret", "secretKeyRef"]]
 	name := e.valueFrom[field].name
 }
 
-used contains [n.namespace, kind, name] if {
-	some n in workload_nodes
-	some c in containers_of(n)
+used contains [ns, kind, name] if {
+	some [ns, c] in containers
 	some e in object.get(c, "envFrom", [])
 	some [kind, field] in [["ConfigMap", "configMapRef"], ["Secret", "secretRef"]]
 	name := e[field].name
