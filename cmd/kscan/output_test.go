@@ -184,3 +184,24 @@ spec:
 		t.Errorf("clean scan has tests=\"0\":\n%s", out)
 	}
 }
+
+// A report that fails half-way through streaming leaves the file it would
+// replace as it was, and no temporary file behind.
+func TestWriteOutputFuncFailure(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "report.json")
+	os.WriteFile(target, []byte("old"), 0o644)
+	err := writeOutputFunc(target, func(w io.Writer) error {
+		w.Write([]byte(strings.Repeat("x", 1<<20))) // past the buffer: on disk
+		return io.ErrUnexpectedEOF
+	})
+	if err == nil || !strings.Contains(err.Error(), "--output "+target) {
+		t.Fatalf("error %v, want one naming --output %s", err, target)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "old" {
+		t.Errorf("report.json holds %d bytes, want the old content", len(b))
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the directory, want only report.json", len(entries))
+	}
+}
