@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -107,6 +108,7 @@ func TestPSSLive(t *testing.T) {
 		}); err != nil {
 			t.Fatalf("labelling namespace %s: %v", ns, err)
 		}
+		waitForEnforcement(t, ctx, cs, ns, namespaces[ns]["pod-security.kubernetes.io/enforce"])
 		for _, p := range pods {
 			if invalid[p.Name] {
 				continue
@@ -168,4 +170,33 @@ func TestPSSLive(t *testing.T) {
 	}
 	t.Logf("%d pods in %d namespaces (%d fixtures invalid for the API server), %d refused, %d reported",
 		created, len(names), len(invalid), len(refused), len(reported))
+}
+
+// waitForEnforcement waits until Pod Security admission enforces the label
+// just set on ns: it reads namespaces from an informer, so the first dry-runs
+// after the update could otherwise be judged without it (a pod admitted that
+// the namespace refuses a moment later). A privileged pod violates baseline
+// and restricted at every version.
+func waitForEnforcement(t *testing.T, ctx context.Context, cs kubernetes.Interface, ns, level string) {
+	t.Helper()
+	if level != "baseline" && level != "restricted" {
+		return
+	}
+	privileged := true
+	probe := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "enforcement-probe", Namespace: ns},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.example/c:1",
+			SecurityContext: &corev1.SecurityContext{Privileged: &privileged}}}},
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := cs.CoreV1().Pods(ns).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if apierrors.IsForbidden(err) && strings.Contains(err.Error(), "violates PodSecurity") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("namespace %s: Pod Security admission does not enforce %s 30 s after labelling (last answer: %v)", ns, level, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
