@@ -1,7 +1,11 @@
 package security
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +79,46 @@ func TestAliasBudgetRenderedOutput(t *testing.T) {
 				t.Errorf("the pod was not scanned:\n%s", tail(r.stdout))
 			}
 		})
+	}
+}
+
+// inflatingSnapshot writes a gzip file of about 1 MB that decompresses to a
+// snapshot header followed by size bytes of one string.
+func inflatingSnapshot(t *testing.T, path string, size int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+	fmt.Fprint(zw, `{"kscanSnapshot":1,"tool":"kscan","nodes":[{"id":"x","type":"t","object":{"a":"`)
+	chunk := bytes.Repeat([]byte("A"), 1<<20)
+	for n := 0; n < size; n += len(chunk) {
+		if _, err := zw.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fmt.Fprint(zw, `"}}],"edges":[],"errors":[]}`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Attack: a snapshot is recognised by content whatever its name, and
+// --max-file-size applied to the compressed file only: a 1 MB gzip that
+// inflates to 900 MiB crashed kscan under a 2 GiB RLIMIT_AS. What a
+// snapshot decompresses to now counts against the scan's byte budget (and
+// one snapshot may take 256 MiB of it): exit 2 naming the bound, the other
+// files scanned.
+func TestSnapshotDecompressionBudget(t *testing.T) {
+	dir := tree(t, map[string]string{"k8s/pod.yaml": privilegedPod})
+	inflatingSnapshot(t, filepath.Join(dir, "k8s", "notes.txt"), 900<<20)
+	r := run(t, dir, runOpts{memKiB: 2 << 20, deadline: 120 * time.Second}, "scan", "--fail-on", "none", "k8s")
+	if r.code != 2 || !strings.Contains(r.stderr, "k8s/notes.txt") || !strings.Contains(r.stderr, "may decompress to at most 256 MiB") {
+		t.Errorf("exit %d, want 2 naming the file and the bound:\n%s", r.code, tail(r.stderr))
+	}
+	if !strings.Contains(r.stdout, "privileged") {
+		t.Errorf("the pod was not scanned:\n%s", tail(r.stdout))
 	}
 }

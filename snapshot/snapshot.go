@@ -33,6 +33,12 @@ const Version = 1
 // MaxSize bounds the decompressed size Read accepts.
 const MaxSize = 1 << 30
 
+// MaxScanSize bounds what one snapshot given to a scan as an input may
+// decompress to (and it counts against the scan's byte budget): reading
+// it costs several times its size in memory. A 50,000-object cluster's
+// snapshot is well under it.
+const MaxScanSize = 256 << 20
+
 // magic is how the decompressed content starts.
 var magic = []byte(`{"kscanSnapshot":`)
 
@@ -251,34 +257,42 @@ func Read(r io.Reader) (*graph.Graph, error) { return ReadLimited(r, MaxSize) }
 // ReadLimited is Read with a smaller bound on the decompressed size (the
 // in-cluster CronJob reads its previous snapshot within its memory limit).
 func ReadLimited(r io.Reader, max int64) (*graph.Graph, error) {
+	g, _, err := readCounted(r, max)
+	return g, err
+}
+
+// readCounted is ReadLimited that also returns how many bytes it
+// decompressed.
+func readCounted(r io.Reader, max int64) (_ *graph.Graph, n int64, err error) {
 	zr, err := gzip.NewReader(bufio.NewReader(r))
 	if err != nil {
-		return nil, fmt.Errorf("not a kscan snapshot (not gzip): %w", err)
+		return nil, n, fmt.Errorf("not a kscan snapshot (not gzip): %w", err)
 	}
 	defer zr.Close()
 	lr := &io.LimitedReader{R: zr, N: max + 1}
+	defer func() { n = max + 1 - lr.N }()
 	br := bufio.NewReader(lr)
 	head, err := br.Peek(len(magic))
 	if err != nil || !bytes.Equal(head, magic) {
-		return nil, errors.New("not a kscan snapshot (no kscanSnapshot header)")
+		return nil, n, errors.New("not a kscan snapshot (no kscanSnapshot header)")
 	}
 	var f file
 	dec := json.NewDecoder(br)
 	dec.UseNumber()
 	if err := dec.Decode(&f); err != nil {
 		if lr.N <= 0 {
-			return nil, fmt.Errorf("snapshot is larger than %d MiB uncompressed", max>>20)
+			return nil, n, fmt.Errorf("snapshot is larger than %d MiB uncompressed", max>>20)
 		}
-		return nil, fmt.Errorf("reading snapshot: %w", err)
+		return nil, n, fmt.Errorf("reading snapshot: %w", err)
 	}
 	if f.Version < 1 || f.Version > Version {
-		return nil, fmt.Errorf("snapshot format version %d is not supported by this kscan (reads up to %d); upgrade kscan", f.Version, Version)
+		return nil, n, fmt.Errorf("snapshot format version %d is not supported by this kscan (reads up to %d); upgrade kscan", f.Version, Version)
 	}
 	g := graph.New()
 	keys := map[string]string{}
 	for i, n := range f.Nodes {
 		if n == nil || n.ID == "" || n.Type == "" {
-			return nil, fmt.Errorf("snapshot node %d has no id or type", i)
+			return nil, 0, fmt.Errorf("snapshot node %d has no id or type", i)
 		}
 		n.Object, _ = graph.PlainNumbers(n.Object).(map[string]any)
 		n.Attrs, _ = graph.PlainNumbers(n.Attrs).(map[string]any)
@@ -301,7 +315,7 @@ func ReadLimited(r io.Reader, max int64) (*graph.Graph, error) {
 	for _, e := range f.Errors {
 		g.AddError(e)
 	}
-	return g, nil
+	return g, n, nil
 }
 
 // FormatName names this format where a format must be recorded (the

@@ -23,6 +23,7 @@ import (
 
 	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/budget"
 	"github.com/kscan-io/kscan/internal/confine"
 	"github.com/kscan-io/kscan/internal/fastyaml"
 	"github.com/kscan-io/kscan/internal/safefile"
@@ -152,6 +153,8 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 	// included (their handlers get it through ctx): the per-document limit
 	// alone let 200 small alias bombs exhaust memory together.
 	ctx = WithAliasBudget(ctx)
+	// And one byte budget: files as read, snapshots as decompressed.
+	ctx = budget.With(ctx)
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
@@ -289,6 +292,10 @@ func collectFile(ctx context.Context, path string, opts Options, g *graph.Graph,
 	data, err := readLimited(path, opts)
 	if err != nil {
 		g.AddError(graph.InputError{Source: src, Message: err.Error()})
+		return
+	}
+	if !budget.Take(ctx, int64(len(data))) {
+		g.AddError(graph.InputError{Source: src, Message: fmt.Sprintf("not scanned: the scan's inputs together exceed its budget of %d MiB (files as read, snapshots as decompressed)", budget.MaxScanBytes>>20)})
 		return
 	}
 	if isBinary(data) {
