@@ -76,6 +76,28 @@ type Node struct {
 	// Attrs holds facts computed in Go for rules (parsed policy documents,
 	// resolved digests…), kept apart from the object as the source wrote it.
 	Attrs map[string]any `json:"attrs,omitempty"`
+	// Overlay is set on an object a Kustomize overlay's patches changed:
+	// findings those patches caused point at them (not part of rule input).
+	Overlay *Overlay `json:"-"`
+}
+
+// Overlay records how an overlay's patches changed an object.
+type Overlay struct {
+	// Patches are the patches that changed the object, in the order the
+	// kustomization lists them.
+	Patches []OverlayPatch
+	// Unpatched is the object as the overlay builds it without its
+	// patches (objects are shared: never change it).
+	Unpatched map[string]any
+}
+
+// OverlayPatch is one patch that changed an object.
+type OverlayPatch struct {
+	// Source is the patch file and the line of its document, or the
+	// kustomization's entry for an inline patch.
+	Source Source
+	// Without is the object built without this patch alone.
+	Without map[string]any
 }
 
 // Edge types. Rules and docs refer to these names.

@@ -134,9 +134,10 @@ func TestCIRepository(t *testing.T) {
 	}{
 		// Helm: rendered in-process, located in the template file.
 		{"k8s/image-tag-latest", "default/Deployment/release-name-web", "charts/web/templates/deployment.yaml:2", "", ""},
-		// Kustomize: the overlay's namespace, prefix and patch, located in
-		// the base file the object came from.
-		{"k8s/host-namespace", "payments/Deployment/prod-api", "kustomize/base/deployment.yaml:1", "", ""},
+		// Kustomize: the overlay's namespace, prefix and patch; a finding
+		// the overlay's patch causes (hostNetwork) is located at the patch,
+		// the others in the base file the object came from.
+		{"k8s/host-namespace", "payments/Deployment/prod-api", "kustomize/overlays/prod/hostnetwork.yaml:1", "", ""},
 		// Plain manifests with inline suppressions: on the object ...
 		{"k8s/privileged-container", "jobs/Pod/debug", "manifests/worker.yaml:21", "inSource", "break-glass debug pod, removed after incidents"},
 		{"k8s/host-path", "jobs/Pod/debug", "manifests/worker.yaml:21", "inSource", "break-glass debug pod, removed after incidents"},

@@ -16,7 +16,9 @@ import (
 	"github.com/kscan-io/kscan/collectors/helm"
 	"github.com/kscan-io/kscan/collectors/kustomize"
 	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/enrich"
 	"github.com/kscan-io/kscan/finding"
+	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/policies/frameworks"
@@ -154,7 +156,18 @@ func (c *ciFlags) ciContentHandlers(f *scanFlags) []manifest.ContentHandler {
 // concern the rules that ran), then suppressions, then the baseline. e is
 // the scan's engine: its rules are the ones ignore entries may name.
 func (c *ciFlags) ciPostProcessors(f *scanFlags, e *policies.Engine) []scan.PostProcessor {
-	var out []scan.PostProcessor
+	// First, so that suppressions and baselines see the final locations.
+	out := []scan.PostProcessor{kustomize.PatchLocations{Evaluate: func(ctx context.Context, g *graph.Graph) ([]finding.Finding, error) {
+		rules, err := scan.SelectRules(e.Rules(), f.rules, f.skipRules, f.severities)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := scan.EvaluateWith(ctx, e, g, rules, enrich.Options{PSSVersion: c.pssVersion})
+		if err != nil {
+			return nil, err
+		}
+		return rep.Findings, nil
+	}}}
 	if c.fw != nil {
 		out = append(out, frameworks.Filter{FW: c.fw})
 	}

@@ -164,8 +164,10 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 		})
 		return nil
 	}
+	overlays := h.overlayPatches(ctx, hfs, kfile, abs, m)
 	parsed := map[string]*graph.Graph{} // origin files, parsed once
 	for _, r := range m.Resources() {
+		overlay := overlays[r.CurId().String()]
 		origin, _ := r.GetOrigin()
 		src := graph.Source{Kind: graph.SourceFile, File: h.rel(kfile)}
 		var from string
@@ -207,6 +209,7 @@ func (h *Handler) CollectDir(ctx context.Context, dir string, g *graph.Graph) er
 			} else {
 				n.Source.Line = 0
 			}
+			n.Overlay = overlay
 			g.AddNode(n)
 		}
 		for _, e := range tmp.Errors() {
@@ -361,6 +364,9 @@ func lineIn(ctx context.Context, file string, n *graph.Node, ns string, parsed m
 type originFS struct {
 	filesys.FileSystem
 	root string
+	// drop, when set, leaves out the root's patches it returns true for
+	// (field, index), to build the overlay without them.
+	drop func(field string, index int) bool
 }
 
 func (f *originFS) ReadFile(path string) ([]byte, error) {
@@ -372,13 +378,36 @@ func (f *originFS) ReadFile(path string) ([]byte, error) {
 	if yaml.Unmarshal(data, &k) != nil || k == nil {
 		return data, nil // kustomize reports the syntax error itself
 	}
-	bm, _ := k["buildMetadata"].([]any)
-	for _, v := range bm {
-		if v == types.OriginAnnotations {
-			return data, nil
+	if f.drop != nil {
+		for _, field := range patchFields {
+			list, ok := k[field].([]any)
+			if !ok {
+				continue
+			}
+			var kept []any
+			for i, e := range list {
+				if !f.drop(field, i) {
+					kept = append(kept, e)
+				}
+			}
+			if len(kept) == 0 {
+				delete(k, field)
+			} else {
+				k[field] = kept
+			}
 		}
 	}
-	k["buildMetadata"] = append(bm, types.OriginAnnotations)
+	bm, _ := k["buildMetadata"].([]any)
+	has := false
+	for _, v := range bm {
+		has = has || v == types.OriginAnnotations
+	}
+	if has && f.drop == nil {
+		return data, nil
+	}
+	if !has {
+		k["buildMetadata"] = append(bm, types.OriginAnnotations)
+	}
 	out, err := yaml.Marshal(k)
 	if err != nil {
 		return data, nil
