@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/rbac"
 )
 
@@ -503,7 +504,9 @@ func TestPropertyAgreesWithSubjectAccessReview(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d/round=%d", seed, round), func(t *testing.T) {
 			applyRBAC(t, cs, w.objs...)
 			waitSettled(t, cs, strings.TrimSuffix(prefix, "-"), w.aggregate)
-			m := rbac.Build(clusterRBAC(t, cs), rbac.Options{Cluster: "testenv"})
+			nodes := clusterRBAC(t, cs)
+			m := rbac.Build(nodes, rbac.Options{Cluster: "testenv"})
+			checkGrantEdges(t, nodes, m)
 			checks := map[*rbac.Role]map[string]rbac.CheckResult{}
 			for _, r := range m.Roles {
 				checks[r] = rbac.CheckRole(r)
@@ -679,6 +682,33 @@ func dumpWorld(t *testing.T, w propWorld) {
 			t.Logf("ClusterRoleBinding %s -> %s %s subjects=%+v", v.Name, v.RoleRef.Kind, v.RoleRef.Name, v.Subjects)
 		case *rbacv1.RoleBinding:
 			t.Logf("RoleBinding %s/%s -> %s %s subjects=%+v", v.Namespace, v.Name, v.RoleRef.Kind, v.RoleRef.Name, v.Subjects)
+		}
+	}
+}
+
+// checkGrantEdges: the rules find a binding's role through the graph's
+// grants edges (graph.LinkK8s), not the model; both must name the same
+// role (none for a missing one; a RoleBinding's Role in its namespace).
+func checkGrantEdges(t *testing.T, nodes []*graph.Node, m *rbac.Model) {
+	t.Helper()
+	g := graph.New()
+	for _, n := range nodes {
+		g.AddNode(n)
+	}
+	graph.LinkK8s(g, graph.LinkOptions{})
+	got := map[string][]string{}
+	for _, e := range g.Edges() {
+		if e.Type == graph.EdgeGrants {
+			got[e.From] = append(got[e.From], e.To)
+		}
+	}
+	for _, b := range m.Bindings {
+		var want []string
+		if b.Role != nil && b.Role.Node != nil {
+			want = []string{b.Role.Node.Key}
+		}
+		if !reflect.DeepEqual(got[b.Node.Key], want) {
+			t.Errorf("%s: the graph grants %v, the model %v", b.Label(), got[b.Node.Key], want)
 		}
 	}
 }
