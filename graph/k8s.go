@@ -116,6 +116,7 @@ func NewK8sNode(obj map[string]any, src Source, defaultNamespace string) *Node {
 		obj["metadata"] = meta
 	}
 	StripServerFields(meta)
+	RedactSecretLooking(obj)
 	name, _ := meta["name"].(string)
 	if name == "" {
 		if gn, _ := meta["generateName"].(string); gn != "" {

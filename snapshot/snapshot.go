@@ -301,6 +301,7 @@ func readCounted(r io.Reader, max int64) (_ *graph.Graph, n int64, err error) {
 			// the graph does not, whoever wrote it.
 			meta, _ := n.Object["metadata"].(map[string]any)
 			graph.StripServerFields(meta)
+			graph.RedactSecretLooking(n.Object)
 		}
 		old := n.Key
 		keys[old] = g.AddNode(n)
