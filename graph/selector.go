@@ -1,104 +1,98 @@
 package graph
 
-// Label selectors with Kubernetes semantics: matchLabels and matchExpressions
-// (In, NotIn, Exists, DoesNotExist), all terms ANDed.
+import (
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+)
 
-// Selector is a parsed label selector.
+// Label selectors with Kubernetes semantics (apimachinery's labels):
+// matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist), all
+// terms ANDed.
+
+// Selector is a parsed label selector; the zero value selects everything.
 type Selector struct {
-	matchLabels map[string]string
-	exprs       []selectorExpr
-	// nothing is true for a nil selector where Kubernetes selects nothing
-	// (e.g. a Service without a selector).
-	nothing bool
-}
-
-type selectorExpr struct {
-	key, op string
-	values  map[string]bool
+	sel labels.Selector // nil: everything
 }
 
 // MapSelector is a Service-style selector: a plain map; an empty or missing
-// map selects nothing.
+// map, or one with a value that is not a string, selects nothing.
 func MapSelector(m map[string]any) Selector {
 	if len(m) == 0 {
-		return Selector{nothing: true}
+		return Selector{labels.Nothing()}
 	}
-	s := Selector{matchLabels: map[string]string{}}
+	set := make(labels.Set, len(m))
 	for k, v := range m {
-		if str, ok := v.(string); ok {
-			s.matchLabels[k] = str
-		} else {
-			return Selector{nothing: true}
+		str, ok := v.(string)
+		if !ok {
+			return Selector{labels.Nothing()}
 		}
+		set[k] = str
 	}
-	return s
+	// Not validated: keys and values are compared as written, as before.
+	return Selector{labels.SelectorFromValidatedSet(set)}
 }
 
 // LabelSelector parses a metav1.LabelSelector. An empty selector ({})
-// selects everything; a nil one selects nothing.
+// selects everything; a nil one selects nothing. Of the forms the API server
+// rejects, kscan (which sees them in manifests) reads a matchLabels value
+// that is not a string as "", ignores values of Exists and DoesNotExist and
+// an NotIn without values, and selects nothing for an unknown operator, an
+// In without values, or a key or value in an expression that is not a valid
+// label key or value.
 func LabelSelector(v any) Selector {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return Selector{nothing: true}
+		return Selector{labels.Nothing()}
 	}
-	s := Selector{matchLabels: map[string]string{}}
-	if ml, ok := m["matchLabels"].(map[string]any); ok {
-		for k, v := range ml {
-			str, _ := v.(string)
-			s.matchLabels[k] = str
-		}
+	ml, _ := m["matchLabels"].(map[string]any)
+	set := make(labels.Set, len(ml))
+	for k, v := range ml {
+		str, _ := v.(string)
+		set[k] = str
 	}
-	if me, ok := m["matchExpressions"].([]any); ok {
-		for _, e := range me {
-			em, _ := e.(map[string]any)
-			key, _ := em["key"].(string)
-			op, _ := em["operator"].(string)
-			vals := map[string]bool{}
-			if vs, ok := em["values"].([]any); ok {
-				for _, v := range vs {
-					if str, ok := v.(string); ok {
-						vals[str] = true
-					}
+	sel := labels.SelectorFromValidatedSet(set)
+	me, _ := m["matchExpressions"].([]any)
+	for _, e := range me {
+		em, _ := e.(map[string]any)
+		key, _ := em["key"].(string)
+		op, _ := em["operator"].(string)
+		var vals []string
+		if vs, ok := em["values"].([]any); ok {
+			for _, v := range vs {
+				if str, ok := v.(string); ok {
+					vals = append(vals, str)
 				}
 			}
-			s.exprs = append(s.exprs, selectorExpr{key: key, op: op, values: vals})
 		}
+		var r *labels.Requirement
+		var err error
+		switch op {
+		case "In":
+			if len(vals) == 0 {
+				return Selector{labels.Nothing()}
+			}
+			r, err = labels.NewRequirement(key, selection.In, vals)
+		case "NotIn":
+			if len(vals) == 0 {
+				continue
+			}
+			r, err = labels.NewRequirement(key, selection.NotIn, vals)
+		case "Exists":
+			r, err = labels.NewRequirement(key, selection.Exists, nil)
+		case "DoesNotExist":
+			r, err = labels.NewRequirement(key, selection.DoesNotExist, nil)
+		default:
+			return Selector{labels.Nothing()}
+		}
+		if err != nil {
+			return Selector{labels.Nothing()}
+		}
+		sel = sel.Add(*r)
 	}
-	return s
+	return Selector{sel}
 }
 
 // Matches reports whether labels satisfy the selector.
-func (s Selector) Matches(labels map[string]string) bool {
-	if s.nothing {
-		return false
-	}
-	for k, v := range s.matchLabels {
-		if lv, ok := labels[k]; !ok || lv != v {
-			return false
-		}
-	}
-	for _, e := range s.exprs {
-		lv, has := labels[e.key]
-		switch e.op {
-		case "In":
-			if !has || !e.values[lv] {
-				return false
-			}
-		case "NotIn":
-			if has && e.values[lv] {
-				return false
-			}
-		case "Exists":
-			if !has {
-				return false
-			}
-		case "DoesNotExist":
-			if has {
-				return false
-			}
-		default:
-			return false // an unknown operator matches nothing, as the API server would reject it
-		}
-	}
-	return true
+func (s Selector) Matches(l map[string]string) bool {
+	return s.sel == nil || s.sel.Matches(labels.Set(l))
 }
