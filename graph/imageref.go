@@ -13,7 +13,11 @@ type ImageRef struct {
 }
 
 // ParseImageRef splits an image reference. It never fails: a malformed
-// reference yields what could be read, and rules judge the parts.
+// reference yields what could be read, and rules judge the parts. It is not
+// built on go-containerregistry's name package, which validates (rejecting
+// digests and names the image rules must still take apart) and normalises
+// differently (index.docker.io, an implicit "latest", no tag beside a
+// digest); TestParseImageRef pins the differences on real references.
 func ParseImageRef(s string) ImageRef {
 	r := ImageRef{Raw: s}
 	rest := strings.TrimSpace(s)
