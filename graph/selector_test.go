@@ -12,8 +12,8 @@ func TestSelectors(t *testing.T) {
 	labels := map[string]string{"app": "web", "tier": "front", "empty": ""}
 	cases := []struct {
 		name, sel string // YAML; map: Service-style selector
-		mapStyle     bool
-		want         bool
+		mapStyle  bool
+		want      bool
 	}{
 		{"map: equal", "{app: web}", true, true},
 		{"map: two equal", "{app: web, tier: front}", true, true},

@@ -563,28 +563,26 @@ func (s *clusterScan) add(t target, objs []map[string]any) {
 var retryBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 5}
 
 // retry runs f until it succeeds, fails with a permanent error, the back-off
-// is exhausted or ctx ends. 429 with Retry-After is already retried inside
-// client-go.
+// is exhausted (the last error) or ctx ends (ctx's error). 429 with
+// Retry-After is already retried inside client-go.
 func retry(ctx context.Context, f func(context.Context) error) error {
-	b := retryBackoff
-	for {
-		err := f(ctx)
-		if err == nil || !transient(err) || ctx.Err() != nil {
-			if err != nil && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
+	var last error
+	err := wait.ExponentialBackoffWithContext(ctx, retryBackoff, func(ctx context.Context) (bool, error) {
+		last = f(ctx)
+		switch {
+		case last == nil:
+			return true, nil
+		case ctx.Err() != nil:
+			return false, ctx.Err()
+		case !transient(last):
+			return false, last
 		}
-		if b.Steps <= 1 {
-			return err
-		}
-		d := b.Step()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(d):
-		}
+		return false, nil
+	})
+	if wait.Interrupted(err) && ctx.Err() == nil {
+		return last
 	}
+	return err
 }
 
 func transient(err error) bool {

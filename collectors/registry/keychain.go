@@ -17,6 +17,16 @@ import (
 	"github.com/kscan-io/kscan/graph"
 )
 
+// Why not go-containerregistry's pkg/authn/kubernetes (it resolves from the
+// module proxy only as an untagged pseudo-version, v0.0.0-20260224031529-
+// 85f2bf5f7303, compatible with v0.22.1 and k8s v0.37.2): its
+// NewFromPullSecrets fails the whole set on one malformed Secret (kscan warns
+// about that Secret and uses the others), returns json's errors (which can
+// quote a byte of the credential), and matches hosts as written, so an auth
+// entry keyed "docker.io" or "registry-1.docker.io", or in upper case, no
+// longer reaches Docker Hub images. Adopting it would change which images a
+// scan can read.
+
 // PullSecretKeychain reads the imagePullSecrets that the pods in g (those
 // collected from a live cluster) reference, and only those, and returns a
 // keychain of their registry credentials. Secret contents are never put in
