@@ -2,7 +2,8 @@ package exposure
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kscan-io/kscan/graph"
@@ -114,22 +115,13 @@ func (m *model) istioFront(gw *graph.Node, direct map[string][]Route) (scope str
 
 func selectorText(sel map[string]any) string {
 	var parts []string
-	for _, k := range sortedKeys(sel) {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		parts = append(parts, fmt.Sprintf("%s=%v", k, sel[k]))
 	}
 	if len(parts) == 0 {
 		return "none"
 	}
 	return strings.Join(parts, ",")
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // istioRoutes: Istio Gateway server → VirtualService bound to it →

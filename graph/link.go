@@ -222,7 +222,7 @@ func linkBinding(g *Graph, n *Node, cluster, ns string, opts LinkOptions,
 				builtins = opts.BuiltinClusterRolesFor(cluster)
 			}
 			if def, ok := builtins[rname]; ok {
-				keys = []string{derive(cluster, "rbac.authorization.k8s.io/v1", "ClusterRole", "", rname, deepCopyMap(def))}
+				keys = []string{derive(cluster, "rbac.authorization.k8s.io/v1", "ClusterRole", "", rname, DeepCopy(def).(map[string]any))}
 			}
 		}
 		for _, k := range keys {
@@ -278,22 +278,22 @@ func ingressServices(spec map[string]any) []string {
 	return out
 }
 
-func deepCopyMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = deepCopy(v)
-	}
-	return out
-}
-
-func deepCopy(v any) any {
+// DeepCopy copies the maps and slices of a decoded value; other values are
+// immutable and shared. Not apimachinery's runtime.DeepCopyJSONValue: it
+// panics on any Go type JSON does not produce, and values decoded from YAML
+// hold some (int from yaml.v3 into a struct, uint64 for a large integer).
+func DeepCopy(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
-		return deepCopyMap(t)
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = DeepCopy(e)
+		}
+		return out
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			out[i] = deepCopy(e)
+			out[i] = DeepCopy(e)
 		}
 		return out
 	}

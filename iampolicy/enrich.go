@@ -3,6 +3,8 @@ package iampolicy
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -323,7 +325,7 @@ func (e *enricher) trust(n *graph.Node) {
 		if s.Principal.Any {
 			ids = append(ids, "*")
 		}
-		for _, typ := range sortedKeys(s.Principal.ByType) {
+		for _, typ := range slices.Sorted(maps.Keys(s.Principal.ByType)) {
 			ids = append(ids, s.Principal.ByType[typ]...)
 		}
 		for _, id := range ids {

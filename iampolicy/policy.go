@@ -9,8 +9,9 @@ package iampolicy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -190,12 +191,12 @@ func parseStatement(i int, m map[string]any) (Statement, error) {
 		if !ok {
 			return s, fmt.Errorf("%s: Condition is a %s, want an object", label, typeName(v))
 		}
-		for _, op := range sortedKeys(cm) {
+		for _, op := range slices.Sorted(maps.Keys(cm)) {
 			kv, ok := cm[op].(map[string]any)
 			if !ok {
 				return s, fmt.Errorf("%s: Condition %s is a %s, want an object", label, op, typeName(cm[op]))
 			}
-			for _, k := range sortedKeys(kv) {
+			for _, k := range slices.Sorted(maps.Keys(kv)) {
 				vals, err := stringList(kv[k])
 				if err != nil {
 					return s, fmt.Errorf("%s: Condition %s %s: %v", label, op, k, err)
@@ -282,13 +283,4 @@ func quote(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

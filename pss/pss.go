@@ -329,6 +329,5 @@ func hasUnknown(v any) bool {
 	return false
 }
 
-// unknownValue is policies.UnknownValue (not imported: policies imports this
-// package).
-const unknownValue = "[unknown]"
+// unknownValue is the marker collectors write for a value not known yet.
+const unknownValue = graph.UnknownMarker

@@ -8,6 +8,8 @@ package iam
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,7 +36,7 @@ const (
 // enrich.Graph reports it as an input error naming the role.
 func RoleNode(arn, name string, trustPolicy any, inlinePolicies map[string]any, attachedPolicyArns []string, src graph.Source) *graph.Node {
 	inline := []any{}
-	for _, k := range sortedKeys(inlinePolicies) {
+	for _, k := range slices.Sorted(maps.Keys(inlinePolicies)) {
 		inline = append(inline, map[string]any{"PolicyName": k, "PolicyDocument": inlinePolicies[k]})
 	}
 	attached := []any{}
@@ -288,13 +290,4 @@ func normDate(v any) string {
 		}
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

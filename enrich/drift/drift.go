@@ -6,6 +6,8 @@ package drift
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,7 +122,7 @@ func Compare(declared, live map[string]any) []string {
 	for _, k := range []string{"labels", "annotations"} {
 		d, _ := dm[k].(map[string]any)
 		l, _ := lm[k].(map[string]any)
-		for _, key := range sortedKeys(d) {
+		for _, key := range slices.Sorted(maps.Keys(d)) {
 			if k == "annotations" && ignoredAnnotations[key] {
 				continue
 			}
@@ -132,7 +134,7 @@ func Compare(declared, live map[string]any) []string {
 		}
 	}
 	kind, _ := declared["kind"].(string)
-	for _, k := range sortedKeys(declared) {
+	for _, k := range slices.Sorted(maps.Keys(declared)) {
 		switch k {
 		case "apiVersion", "kind", "metadata", "status":
 			continue
@@ -167,7 +169,7 @@ func (c *comparer) diff(d, l any, path string, depth int) {
 			c.out = append(c.out, path)
 			return
 		}
-		for _, k := range sortedKeys(dv) {
+		for _, k := range slices.Sorted(maps.Keys(dv)) {
 			c.diff(dv[k], lv[k], path+"."+k, depth+1)
 		}
 	case []any:
@@ -279,15 +281,6 @@ func toFloat(v any) (float64, bool) {
 		return t, true
 	}
 	return 0, false
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func toAny(l []string) []any {

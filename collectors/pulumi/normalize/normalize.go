@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -162,10 +164,10 @@ func merged(in, out map[string]any) map[string]any {
 // k8sNode rebuilds the Kubernetes object from the declared inputs. Names and
 // namespaces the provider generated (autonaming) come from the outputs.
 func k8sNode(in, out map[string]any, src graph.Source) *graph.Node {
-	obj := deepCopy(in).(map[string]any)
+	obj := graph.DeepCopy(in).(map[string]any)
 	if !graph.IsK8sObject(obj) {
 		if graph.IsK8sObject(out) {
-			obj = deepCopy(out).(map[string]any)
+			obj = graph.DeepCopy(out).(map[string]any)
 			stripServerFields(obj)
 		} else {
 			return nil // a component (Helm chart, ConfigFile) or a List
@@ -361,7 +363,7 @@ func plaintextSecrets(typ string, props map[string]any, prefix string) []string 
 				out = append(out, path)
 			}
 		case map[string]any:
-			for _, k := range sortedKeys(t) {
+			for _, k := range slices.Sorted(maps.Keys(t)) {
 				if k == "managedFields" {
 					continue
 				}
@@ -374,14 +376,14 @@ func plaintextSecrets(typ string, props map[string]any, prefix string) []string 
 		}
 	}
 	secretProps := generatedSecrets[typ]
-	for _, k := range sortedKeys(props) {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
 		if secretProps[k] {
 			walk(props[k], join(prefix, k), k, true, 0)
 			continue
 		}
 		if isK8sSecret && (k == "data" || k == "stringData") {
 			if m, ok := props[k].(map[string]any); ok {
-				for _, dk := range sortedKeys(m) {
+				for _, dk := range slices.Sorted(maps.Keys(m)) {
 					walk(m[dk], join(join(prefix, k), dk), dk, true, 1)
 				}
 				continue
@@ -473,22 +475,4 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }

@@ -11,6 +11,8 @@
 package normalize
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,7 +58,7 @@ type Cleaned struct {
 func Clean(props map[string]any, prefix string) Cleaned {
 	c := &cleaner{}
 	out := map[string]any{}
-	for _, k := range sortedKeys(props) {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
 		out[k] = c.value(props[k], join(prefix, k), 0)
 	}
 	sort.Strings(c.secrets)
@@ -150,15 +152,6 @@ func join(prefix, k string) string {
 		return k
 	}
 	return prefix + "." + k
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // secretWords are the last word of a property name that holds a secret;
