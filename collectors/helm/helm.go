@@ -25,6 +25,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/confine"
+	"github.com/kscan-io/kscan/internal/relpath"
 	"github.com/kscan-io/kscan/internal/safefile"
 )
 
@@ -458,16 +459,7 @@ func (h *Handler) templateError(chartPath string, ch *chart.Chart, err error) (f
 	return "", 0, msg
 }
 
-func (h *Handler) rel(p string) string {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return filepath.ToSlash(p)
-	}
-	if r, err := filepath.Rel(h.opts.BaseDir, abs); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
-	}
-	return filepath.ToSlash(filepath.Clean(p))
-}
+func (h *Handler) rel(p string) string { return relpath.Name(h.opts.BaseDir, p) }
 
 // AddRendered parses rendered YAML into g. Objects get src as their source;
 // when the template text is known, the line is that of the matching

@@ -28,6 +28,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/manifest"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/confine"
+	"github.com/kscan-io/kscan/internal/relpath"
 	"github.com/kscan-io/kscan/internal/safefile"
 )
 
@@ -622,16 +623,7 @@ func (h *Handler) relPaths(msg string) string {
 	return strings.ReplaceAll(msg, base+string(filepath.Separator), "")
 }
 
-func (h *Handler) rel(p string) string {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return filepath.ToSlash(p)
-	}
-	if r, err := filepath.Rel(h.opts.BaseDir, abs); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
-	}
-	return filepath.ToSlash(filepath.Clean(p))
-}
+func (h *Handler) rel(p string) string { return relpath.Name(h.opts.BaseDir, p) }
 
 // readSmall reads a file kscan looks at besides kustomize (to locate
 // objects and entries): regular files only, so a FIFO cannot hang the scan.

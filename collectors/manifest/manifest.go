@@ -26,6 +26,7 @@ import (
 	"github.com/kscan-io/kscan/internal/budget"
 	"github.com/kscan-io/kscan/internal/confine"
 	"github.com/kscan-io/kscan/internal/fastyaml"
+	"github.com/kscan-io/kscan/internal/relpath"
 	"github.com/kscan-io/kscan/internal/safefile"
 )
 
@@ -521,14 +522,7 @@ func rel(base, p string) string {
 	if p == "-" {
 		return StdinName
 	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return filepath.ToSlash(p)
-	}
-	if r, err := filepath.Rel(base, abs); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
-	}
-	return filepath.ToSlash(filepath.Clean(p))
+	return relpath.Name(base, p)
 }
 
 func describe(err error) string {

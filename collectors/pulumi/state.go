@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/kscan-io/kscan/collectors/pulumi/normalize"
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/relpath"
 )
 
 // MaxStateSize bounds one state file (after decompression). Stack states are
@@ -357,13 +357,6 @@ func describe(err error) string {
 // RelName names a file relative to the working directory when it is below
 // it, so reports do not depend on where the repository is checked out.
 func RelName(p string) string {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return filepath.ToSlash(p)
-	}
 	wd, _ := os.Getwd()
-	if r, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
-	}
-	return filepath.ToSlash(filepath.Clean(p))
+	return relpath.Name(wd, p)
 }
