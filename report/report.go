@@ -6,7 +6,8 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kscan-io/kscan/finding"
@@ -45,47 +46,59 @@ type Options struct {
 // Writer renders one report.
 type Writer func(w io.Writer, r *finding.Report, o Options) error
 
-// formats lists every output format, registered here and nowhere else.
-var formats = map[string]Writer{
-	"table": Table,
-	"json":  JSON,
-	"sarif": SARIF,
-	"junit": JUnit,
-	// GitLab SAST security report (artifacts:reports:sast), see ci/gitlab.
-	"gitlab-sast": GitLabSAST,
-	// One self-contained page (inline CSS, SVG and script).
-	"html": HTML,
+// Set is a set of output formats by name. Builtin has this package's; the
+// CLI adds the ones other packages own (policyreport's offline YAML)
+// explicitly, with With.
+type Set map[string]Writer
+
+// Builtin returns the formats this package writes.
+func Builtin() Set {
+	return Set{
+		"table": Table,
+		"json":  JSON,
+		"sarif": SARIF,
+		"junit": JUnit,
+		// GitLab SAST security report (artifacts:reports:sast), see ci/gitlab.
+		"gitlab-sast": GitLabSAST,
+		// One self-contained page (inline CSS, SVG and script).
+		"html": HTML,
+	}
 }
 
-// RegisterFormat adds a format (used by packages that own one, such as the
-// PolicyReport writer).
-func RegisterFormat(name string, w Writer) { formats[name] = w }
-
-// Formats lists the format names.
-func Formats() []string {
-	out := make([]string, 0, len(formats))
-	for k := range formats {
-		out = append(out, k)
-	}
-	sort.Strings(out)
+// With returns s and more together (more wins on a name in both).
+func (s Set) With(more map[string]Writer) Set {
+	out := make(Set, len(s)+len(more))
+	maps.Copy(out, s)
+	maps.Copy(out, more)
 	return out
 }
 
-// Write renders r in the named format.
-func Write(w io.Writer, format string, r *finding.Report, o Options) error {
-	f, ok := formats[strings.ToLower(format)]
+// Names lists the format names, sorted.
+func (s Set) Names() []string { return slices.Sorted(maps.Keys(s)) }
+
+// Writer returns the writer of a format, or an error naming the valid
+// formats.
+func (s Set) Writer(format string) (Writer, error) {
+	f, ok := s[strings.ToLower(format)]
 	if !ok {
-		return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
+		return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(s.Names(), ", "))
+	}
+	return f, nil
+}
+
+// Write renders r in the named format.
+func (s Set) Write(w io.Writer, format string, r *finding.Report, o Options) error {
+	f, err := s.Writer(format)
+	if err != nil {
+		return err
 	}
 	return f(w, r, o)
 }
 
-// FormatWriter returns the writer of a format, or an error naming the valid
-// formats.
-func FormatWriter(format string) (Writer, error) {
-	f, ok := formats[strings.ToLower(format)]
-	if !ok {
-		return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
-	}
-	return f, nil
+// Formats lists the names of the built-in formats.
+func Formats() []string { return Builtin().Names() }
+
+// Write renders r in a built-in format.
+func Write(w io.Writer, format string, r *finding.Report, o Options) error {
+	return Builtin().Write(w, format, r, o)
 }

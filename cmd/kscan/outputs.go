@@ -90,7 +90,7 @@ func (o *outputFlags) pairs() (targets []outputTarget, ok bool, err error) {
 			return nil, true, fmt.Errorf("--output %s is written twice", t.path)
 		}
 		paths[t.path] = true
-		if _, err := report.FormatWriter(t.format); err != nil {
+		if _, err := outputFormats().Writer(t.format); err != nil {
 			return nil, true, fmt.Errorf("--format: %w", err)
 		}
 		if t.path == "" {
@@ -131,7 +131,7 @@ func (o *outputFlags) resolve(cmd *cobra.Command, f *scanFlags) error {
 			stdout = stdout || t.path == ""
 		}
 	} else {
-		if _, err := report.FormatWriter(f.format); err != nil {
+		if _, err := outputFormats().Writer(f.format); err != nil {
 			return fmt.Errorf("--format: %w", err)
 		}
 		// The main report: --format to --output (stdout when unset). With
@@ -146,7 +146,7 @@ func (o *outputFlags) resolve(cmd *cobra.Command, f *scanFlags) error {
 		if !ok || path == "" {
 			return fmt.Errorf("--output-format %q: want FORMAT=PATH (PATH - for stdout)", spec)
 		}
-		if _, err := report.FormatWriter(name); err != nil {
+		if _, err := outputFormats().Writer(name); err != nil {
 			return fmt.Errorf("--output-format: %w", err)
 		}
 		if path == "-" {
@@ -214,7 +214,7 @@ func (o *outputFlags) write(stdout io.Writer, f *scanFlags, rep *finding.Report,
 		}
 		// Streamed: a report of many findings is never held whole.
 		write := func(w io.Writer) error {
-			if err := report.Write(w, t.format, rep, opts); err != nil {
+			if err := outputFormats().Write(w, t.format, rep, opts); err != nil {
 				return err
 			}
 			if t.format == "table" {

@@ -1,33 +1,22 @@
 package main
 
 import (
-	"sync"
-
 	"github.com/spf13/cobra"
 
 	"github.com/kscan-io/kscan/report"
 	"github.com/kscan-io/kscan/report/policyreport"
 )
 
-var registerOnce sync.Once
-
-// registerFormats adds the formats other packages own (the offline
-// PolicyReport and OpenReports YAML) to package report's list, before any
-// flag's help names the formats.
-func registerFormats() {
-	registerOnce.Do(func() {
-		for name, w := range policyreport.Formats() {
-			report.RegisterFormat(name, w)
-		}
-	})
-}
+// outputFormats are the output formats: package report's and, added explicitly,
+// the offline PolicyReport and OpenReports YAML that package policyreport
+// owns.
+func outputFormats() report.Set { return report.Builtin().With(policyreport.Formats()) }
 
 // version is set at build time with -ldflags "-X main.version=…"; without
 // it, main() takes the module version the toolchain recorded (go install @vX).
 var version = "dev"
 
 func newRootCmd() *cobra.Command {
-	registerFormats()
 	root := &cobra.Command{
 		Use:   "kscan",
 		Short: "Policy and compliance scanner for Kubernetes, cloud IAM, registries and Pulumi",

@@ -19,7 +19,6 @@ import (
 	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/internal/termsafe"
 	"github.com/kscan-io/kscan/policies"
-	"github.com/kscan-io/kscan/report"
 	"github.com/kscan-io/kscan/scan"
 )
 
@@ -103,7 +102,7 @@ safe keys; what it changed is shown in the report (docs/security.md).`,
 	}
 	fl := cmd.Flags()
 	f.format = "table"
-	fl.VarP(&orderedFlag{p: &f.format, name: "format", events: &f.out.events}, "format", "f", "output format: "+strings.Join(report.Formats(), ", ")+"; repeat --format F --output P for several reports")
+	fl.VarP(&orderedFlag{p: &f.format, name: "format", events: &f.out.events}, "format", "f", "output format: "+strings.Join(outputFormats().Names(), ", ")+"; repeat --format F --output P for several reports")
 	fl.VarP(&orderedFlag{p: &f.output, name: "output", events: &f.out.events}, "output", "o", "write the report to this file instead of stdout (after a repeated --format: that format's file)")
 	f.out.addFlags(fl)
 	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above: critical, high, medium, low, none")

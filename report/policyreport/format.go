@@ -45,7 +45,7 @@ func Writer(api string) report.Writer {
 }
 
 // Formats lists the offline formats this package provides, for
-// report.RegisterFormat.
+// report.Set.With.
 func Formats() map[string]report.Writer {
 	return map[string]report.Writer{APIPolicyReport: Writer(APIPolicyReport), APIOpenReports: Writer(APIOpenReports)}
 }
