@@ -175,14 +175,6 @@ func BootstrapFor(v string) (b *Bootstrap, exact bool) {
 	return bootstraps[best], false
 }
 
-// BuiltinClusterRoles returns the default ClusterRoles of the newest
-// supported version by name. The maps are shared: callers must copy before
-// changing them.
-func BuiltinClusterRoles() map[string]map[string]any {
-	b, _ := BootstrapFor("")
-	return b.ClusterRoles()
-}
-
 // clusterVersions records the Kubernetes version of each cluster of a
 // graph (discovery for live clusters, --kube-version for files under "").
 type clusterVersions struct {

@@ -107,12 +107,6 @@ func can(pols []Named, action string, selfExcluded bool, ctx *Context) (bool, []
 	return true, via
 }
 
-// Can reports whether the principal may perform action on some resource it
-// could act on, with the policies that allow it.
-func (pr Principal) Can(action string, ctx *Context) (bool, []string) {
-	return pr.can(action, false, ctx)
-}
-
 func (pr Principal) can(action string, selfExcluded bool, ctx *Context) (bool, []string) {
 	action = strings.ToLower(action)
 	ok, via := can(pr.Identity, action, selfExcluded, ctx)

@@ -232,8 +232,6 @@ func TestNoSecretInReports(t *testing.T) {
 	}
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
 // TestDeterministic: two scans of the same input render byte-identical
 // reports in every format.
 func TestDeterministic(t *testing.T) {

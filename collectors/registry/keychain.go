@@ -113,14 +113,6 @@ func PullSecretKeychainClusters(ctx context.Context, clientFor func(cluster stri
 	return kc
 }
 
-// WithDefault chains kc before authn.DefaultKeychain.
-func WithDefault(kc authn.Keychain) authn.Keychain {
-	if kc == nil {
-		return authn.DefaultKeychain
-	}
-	return authn.NewMultiKeychain(kc, authn.DefaultKeychain)
-}
-
 type dockerAuth struct {
 	Auth          string `json:"auth"`
 	Username      string `json:"username"`

@@ -3,7 +3,6 @@ package policyreport
 import (
 	"fmt"
 	"io"
-	"sort"
 
 	"sigs.k8s.io/yaml"
 
@@ -48,14 +47,4 @@ func Writer(api string) report.Writer {
 // report.Set.With.
 func Formats() map[string]report.Writer {
 	return map[string]report.Writer{APIPolicyReport: Writer(APIPolicyReport), APIOpenReports: Writer(APIOpenReports)}
-}
-
-// FormatNames is Formats' keys, sorted.
-func FormatNames() []string {
-	var out []string
-	for k := range Formats() {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -246,13 +245,4 @@ func EnsureNamespace(t testing.TB, cfg *rest.Config, ns string) {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-}
-
-// Names lists "<Kind> <ns>/<name>" of objects, for messages.
-func Names(objs []*unstructured.Unstructured) string {
-	var s []string
-	for _, o := range objs {
-		s = append(s, o.GetKind()+" "+o.GetNamespace()+"/"+o.GetName())
-	}
-	return strings.Join(s, ", ")
 }

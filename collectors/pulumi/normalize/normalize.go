@@ -454,13 +454,6 @@ func lastSegment(arn string) string {
 	return arn
 }
 
-func orEmpty(l []any) []any {
-	if l == nil {
-		return []any{}
-	}
-	return l
-}
-
 func toAny(l []string) []any {
 	out := make([]any, len(l))
 	for i, s := range l {
