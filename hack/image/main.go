@@ -96,43 +96,37 @@ func push(ctx context.Context, o options) (string, error) {
 		return "", fmt.Errorf("--image: %w", err)
 	}
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
-	var pushed v1.Hash
-	var subject v1.Descriptor
+	// One image, or an index of one image per platform: pushed the same way.
+	var (
+		artifact partial.Describable
+		write    func() error
+	)
 	if len(o.Binaries) > 0 {
 		idx, err := buildIndex(ctx, o)
 		if err != nil {
 			return "", err
 		}
-		if err := remote.WriteIndex(tag, idx, ropts...); err != nil {
-			return "", fmt.Errorf("pushing %s: %w", tag, err)
-		}
-		if pushed, err = idx.Digest(); err != nil {
-			return "", err
-		}
-		d, err := partial.Descriptor(idx)
-		if err != nil {
-			return "", err
-		}
-		subject = *d
+		artifact, write = idx, func() error { return remote.WriteIndex(tag, idx, ropts...) }
 	} else {
 		img, err := build(ctx, o)
 		if err != nil {
 			return "", err
 		}
-		if err := remote.Write(tag, img, ropts...); err != nil {
-			return "", fmt.Errorf("pushing %s: %w", tag, err)
-		}
-		if pushed, err = img.Digest(); err != nil {
-			return "", err
-		}
-		d, err := partial.Descriptor(img)
-		if err != nil {
-			return "", err
-		}
-		subject = *d
+		artifact, write = img, func() error { return remote.Write(tag, img, ropts...) }
+	}
+	if err := write(); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", tag, err)
+	}
+	pushed, err := artifact.Digest()
+	if err != nil {
+		return "", err
+	}
+	subject, err := partial.Descriptor(artifact)
+	if err != nil {
+		return "", err
 	}
 	if o.SBOM != "" {
-		if err := attachSBOM(tag, subject, o.SBOM, ropts); err != nil {
+		if err := attachSBOM(tag, *subject, o.SBOM, ropts); err != nil {
 			return "", err
 		}
 	}
