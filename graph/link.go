@@ -278,6 +278,15 @@ func ingressServices(spec map[string]any) []string {
 	return out
 }
 
+// AnyList is l as a list value of an object or attribute.
+func AnyList(l []string) []any {
+	out := make([]any, len(l))
+	for i, s := range l {
+		out[i] = s
+	}
+	return out
+}
+
 // DeepCopy copies the maps and slices of a decoded value; other values are
 // immutable and shared. Not apimachinery's runtime.DeepCopyJSONValue: it
 // panics on any Go type JSON does not produce, and values decoded from YAML

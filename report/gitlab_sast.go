@@ -120,7 +120,7 @@ func GitLabSAST(w io.Writer, r *finding.Report, _ Options) error {
 		if n.Level == "error" {
 			level = "fatal"
 		}
-		out.Scan.Messages = append(out.Scan.Messages, glMessage{Level: level, Value: notificationLine(n)})
+		out.Scan.Messages = append(out.Scan.Messages, glMessage{Level: level, Value: NotificationLine(n)})
 	}
 	suppressed := 0
 	for _, f := range r.Findings {
@@ -182,7 +182,9 @@ func glUUID(s string) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func notificationLine(n finding.Notification) string {
+// NotificationLine is a notification as one line of text: its location and
+// resource, then the message.
+func NotificationLine(n finding.Notification) string {
 	loc := n.Location.String()
 	if n.Resource != "" {
 		if loc != "" {

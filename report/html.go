@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -143,9 +145,9 @@ func HTML(w io.Writer, r *finding.Report, _ Options) error {
 		}
 	}
 	sort.Slice(p.Rules, func(i, j int) bool { return p.Rules[i].ID < p.Rules[j].ID })
-	p.RuleIDs = sortedSet(rules)
-	p.Namespaces = sortedSet(namespaces)
-	p.Sources = sortedSet(sources)
+	p.RuleIDs = slices.Sorted(maps.Keys(rules))
+	p.Namespaces = slices.Sorted(maps.Keys(namespaces))
+	p.Sources = slices.Sorted(maps.Keys(sources))
 
 	var sevBars []bar
 	for _, c := range p.Counts {
@@ -163,15 +165,6 @@ func HTML(w io.Writer, r *finding.Report, _ Options) error {
 		return err
 	}
 	return bw.Flush()
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func toHTMLFinding(f finding.Finding) htmlFinding {

@@ -77,7 +77,7 @@ func LoadFile(path string, required bool) ([]Entry, []finding.Notification) {
 	case errors.As(err, &tooLarge):
 		return nil, []finding.Notification{fail(0, "file is larger than %d MiB", maxFileSize>>20)}
 	case err != nil:
-		return nil, []finding.Notification{fail(0, "cannot read: %v", describe(err))}
+		return nil, []finding.Notification{fail(0, "cannot read: %v", safefile.Reason(err))}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -193,12 +193,4 @@ func parseEntry(n *yaml.Node) (Entry, error) {
 		e.Resource = "*"
 	}
 	return e, nil
-}
-
-func describe(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

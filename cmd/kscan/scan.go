@@ -19,6 +19,7 @@ import (
 	"github.com/kscan-io/kscan/internal/safefile"
 	"github.com/kscan-io/kscan/internal/termsafe"
 	"github.com/kscan-io/kscan/policies"
+	"github.com/kscan-io/kscan/report"
 	"github.com/kscan-io/kscan/scan"
 )
 
@@ -204,7 +205,7 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 	stderr := cmd.ErrOrStderr()
 	for _, n := range rep.Notifications {
 		if n.Level == "error" || !f.quiet {
-			fmt.Fprintf(stderr, "%s: %s\n", n.Level, termsafe.String(notificationText(n)))
+			fmt.Fprintf(stderr, "%s: %s\n", n.Level, termsafe.String(report.NotificationLine(n)))
 		}
 	}
 	f.src.kube.logChanges(stderr)
@@ -238,20 +239,6 @@ func manifestCollector(f *scanFlags, paths []string, stdin io.Reader) scan.Colle
 		FileClaimers:     fileClaimers(),
 		FollowSymlinks:   f.src.ci.followSymlinks,
 	})
-}
-
-func notificationText(n finding.Notification) string {
-	loc := n.Location.String()
-	if n.Resource != "" {
-		if loc != "" {
-			loc += " "
-		}
-		loc += "(" + n.Resource + ")"
-	}
-	if loc == "" {
-		return n.Message
-	}
-	return loc + ": " + n.Message
 }
 
 // useColor: only on a terminal, never with NO_COLOR (any value) or --no-color.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 // Handler claims, by content, the JSON of `aws iam
@@ -110,13 +111,13 @@ func CollectFile(ctx context.Context, path, name string, maxSize int64, g *graph
 	src := graph.Source{Kind: graph.SourceFile, File: name}
 	f, err := os.Open(path)
 	if err != nil {
-		g.AddError(graph.InputError{Source: src, Message: "cannot read: " + describe(err)})
+		g.AddError(graph.InputError{Source: src, Message: "cannot read: " + safefile.Reason(err)})
 		return
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
 	if err != nil {
-		g.AddError(graph.InputError{Source: src, Message: "cannot read: " + describe(err)})
+		g.AddError(graph.InputError{Source: src, Message: "cannot read: " + safefile.Reason(err)})
 		return
 	}
 	if int64(len(data)) > maxSize {
@@ -128,14 +129,6 @@ func CollectFile(ctx context.Context, path, name string, maxSize int64, g *graph
 		return
 	}
 	_ = Handler{}.Collect(ctx, name, data, g)
-}
-
-func describe(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // lineAt is the 1-based line of a byte offset.

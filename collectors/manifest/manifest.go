@@ -171,7 +171,7 @@ func Collect(ctx context.Context, opts Options, g *graph.Graph) error {
 		src := graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}
 		root, fi, err := rootFor(p, opts)
 		if err != nil {
-			g.AddError(graph.InputError{Source: src, Message: "cannot read: " + describe(err)})
+			g.AddError(graph.InputError{Source: src, Message: "cannot read: " + safefile.Reason(err)})
 			continue
 		}
 		rctx := confine.WithRoot(ctx, root)
@@ -228,7 +228,7 @@ func walk(ctx context.Context, root string, confined *confine.Root, opts Options
 			return ctxErr
 		}
 		if err != nil {
-			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}, Message: "cannot read: " + describe(err)})
+			g.AddError(graph.InputError{Source: graph.Source{Kind: graph.SourceFile, File: rel(opts.BaseDir, p)}, Message: "cannot read: " + safefile.Reason(err)})
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -483,7 +483,7 @@ func readLimited(path string, opts Options) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, opts.MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %s", describe(err))
+		return nil, fmt.Errorf("cannot read: %s", safefile.Reason(err))
 	}
 	if int64(len(data)) > opts.MaxFileSize {
 		return nil, fmt.Errorf("file is larger than the %s limit (--max-file-size)", safefile.Size(opts.MaxFileSize))
@@ -523,14 +523,6 @@ func rel(base, p string) string {
 		return StdinName
 	}
 	return relpath.Name(base, p)
-}
-
-func describe(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // parserErrors are yaml.v3 parser (not scanner) errors. yaml.v3 reports their
@@ -609,7 +601,7 @@ func rootFor(p string, opts Options) (*confine.Root, fs.FileInfo, error) {
 // notRegular names what a non-regular file is.
 func notRegular(m fs.FileMode) string {
 	_, err := safefile.CheckMode("", m)
-	return describe(err)
+	return safefile.Reason(err)
 }
 
 // describeConfined shortens confinement and file-kind errors: the location
@@ -619,5 +611,5 @@ func describeConfined(err error) string {
 	if errors.As(err, &ee) {
 		return ee.Reason()
 	}
-	return describe(err)
+	return safefile.Reason(err)
 }

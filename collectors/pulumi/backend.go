@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 func newGzipReader(r io.Reader) (io.ReadCloser, error) { return gzip.NewReader(r) }
@@ -54,7 +55,7 @@ func BackendDir(backend string) (string, error) {
 	}
 	fi, err := os.Stat(backend)
 	if err != nil {
-		return "", fmt.Errorf("--pulumi-backend %s: %s", backend, describe(err))
+		return "", fmt.Errorf("--pulumi-backend %s: %s", backend, safefile.Reason(err))
 	}
 	if !fi.IsDir() {
 		return "", fmt.Errorf("--pulumi-backend %s: not a folder", backend)
@@ -69,7 +70,7 @@ func ListStacks(dir string) ([]Stack, error) {
 	root := filepath.Join(dir, ".pulumi", "stacks")
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		return nil, fmt.Errorf("%s: no stacks (%s); is this a DIY backend folder?", root, describe(err))
+		return nil, fmt.Errorf("%s: no stacks (%s); is this a DIY backend folder?", root, safefile.Reason(err))
 	}
 	seen := map[string]Stack{}
 	add := func(project, file string) {

@@ -21,6 +21,7 @@ import (
 	"github.com/kscan-io/kscan/collectors/pulumi/normalize"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/internal/relpath"
+	"github.com/kscan-io/kscan/internal/safefile"
 )
 
 // MaxStateSize bounds one state file (after decompression). Stack states are
@@ -244,7 +245,7 @@ func AddResources(resources []apitype.ResourceV3, src graph.Source, g *graph.Gra
 						deps[i] = string(d)
 					}
 					sort.Strings(deps)
-					p["dependencies"] = toAny(deps)
+					p["dependencies"] = graph.AnyList(deps)
 				}
 				p["protect"] = r.Protect
 				p["external"] = r.External
@@ -267,14 +268,6 @@ func providerURN(ref string) string {
 		return ref[:i]
 	}
 	return ref
-}
-
-func toAny(l []string) []any {
-	out := make([]any, len(l))
-	for i, s := range l {
-		out[i] = s
-	}
-	return out
 }
 
 // encryptedKind recognises a whole-file encryption envelope.
@@ -324,7 +317,7 @@ func sanitize(err error) string {
 func readState(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %s", describe(err))
+		return nil, fmt.Errorf("cannot read: %s", safefile.Reason(err))
 	}
 	defer f.Close()
 	var r io.Reader = f
@@ -338,20 +331,12 @@ func readState(path string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxStateSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %s", describe(err))
+		return nil, fmt.Errorf("cannot read: %s", safefile.Reason(err))
 	}
 	if len(data) > MaxStateSize {
 		return nil, fmt.Errorf("state is larger than the %d MiB limit", MaxStateSize>>20)
 	}
 	return data, nil
-}
-
-func describe(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // RelName names a file relative to the working directory when it is below

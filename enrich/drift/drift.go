@@ -80,7 +80,7 @@ func Enrich(g *graph.Graph) {
 		}
 		changed := Compare(d.Object, l.Object)
 		setAttr(d, AttrDrift, map[string]any{
-			"live": l.ID, "live_key": l.Key, "missing": false, "changed": toAny(changed),
+			"live": l.ID, "live_key": l.Key, "missing": false, "changed": graph.AnyList(changed),
 		})
 	}
 	for _, l := range live {
@@ -281,12 +281,4 @@ func toFloat(v any) (float64, bool) {
 		return t, true
 	}
 	return 0, false
-}
-
-func toAny(l []string) []any {
-	out := make([]any, len(l))
-	for i, s := range l {
-		out[i] = s
-	}
-	return out
 }

@@ -122,3 +122,13 @@ func kind(m fs.FileMode) string {
 	}
 	return "not a regular file"
 }
+
+// Reason is why reading a file failed, without the path a *fs.PathError
+// repeats: messages name the file in their location already.
+func Reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -62,13 +62,13 @@ func NodesFromResource(urn, typ string, inputs, outputs map[string]any, src grap
 		"type": typ,
 	}
 	if len(ci.Secrets)+len(co.Secrets) > 0 {
-		pattrs["secret_paths"] = toAny(append(append([]string{}, ci.Secrets...), co.Secrets...))
+		pattrs["secret_paths"] = graph.AnyList(append(append([]string{}, ci.Secrets...), co.Secrets...))
 	}
 	if len(ci.Unknowns)+len(co.Unknowns) > 0 {
-		pattrs["unknown_paths"] = toAny(append(append([]string{}, ci.Unknowns...), co.Unknowns...))
+		pattrs["unknown_paths"] = graph.AnyList(append(append([]string{}, ci.Unknowns...), co.Unknowns...))
 	}
 	if len(plain) > 0 {
-		pattrs["plaintext_secrets"] = toAny(plain)
+		pattrs["plaintext_secrets"] = graph.AnyList(plain)
 	}
 	attrs := map[string]any{AttrPulumi: pattrs}
 
@@ -452,14 +452,6 @@ func lastSegment(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
-}
-
-func toAny(l []string) []any {
-	out := make([]any, len(l))
-	for i, s := range l {
-		out[i] = s
-	}
-	return out
 }
 
 func itoa(i int) string {
