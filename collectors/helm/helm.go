@@ -181,7 +181,7 @@ func (h *Handler) render(ctx context.Context, path string) ([]Manifest, error) {
 		return &RenderError{Problems: []RenderProblem{{Source: src, Msg: fmt.Sprintf(format, a...)}}}
 	}
 	root := confine.FromContext(ctx, path)
-	ch, err := loadChart(path, root)
+	ch, err := loadChart(ctx, path, root)
 	if err != nil {
 		src := chartSrc
 		var fe *fileError

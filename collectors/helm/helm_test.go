@@ -11,6 +11,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/budget"
 )
 
 func writeTree(t *testing.T, root string, files map[string]string) {
@@ -401,5 +402,54 @@ func BenchmarkRenderChart(b *testing.B) {
 		if err := h.CollectDir(context.Background(), dir, g); err != nil || g.Len() != 2 {
 			b.Fatal(err, g.Errors())
 		}
+	}
+}
+
+// A chart is charged to the scan's byte budget (its files as read, its
+// archives as decompressed): many charts together cannot bring more into
+// memory than the scan allows, though each is within Helm's own limits.
+func TestChartChargesScanBudget(t *testing.T) {
+	dir := makeChart(t, nil)
+	ch, err := loader.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgz, err := chartutil.Save(ch, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		collect func(ctx context.Context, h *Handler, g *graph.Graph) error
+	}{
+		{"directory", func(ctx context.Context, h *Handler, g *graph.Graph) error { return h.CollectDir(ctx, dir, g) }},
+		{"archive", func(ctx context.Context, h *Handler, g *graph.Graph) error { return h.CollectFile(ctx, tgz, g) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// A fresh budget: the chart renders, and what it read is taken.
+			ctx := budget.With(context.Background())
+			g := graph.New()
+			if err := tt.collect(ctx, New(Options{}), g); err != nil {
+				t.Fatal(err)
+			}
+			if len(g.Errors()) > 0 || len(g.Nodes()) == 0 {
+				t.Fatalf("nodes %d, errors %v", len(g.Nodes()), g.Errors())
+			}
+			if budget.Remaining(ctx) >= budget.MaxScanBytes {
+				t.Errorf("budget untouched after rendering a chart")
+			}
+			// A budget with 10 bytes left: not rendered, the reason named.
+			ctx = budget.With(context.Background())
+			budget.Take(ctx, budget.MaxScanBytes-10)
+			g = graph.New()
+			tt.collect(ctx, New(Options{}), g)
+			if len(g.Nodes()) != 0 {
+				t.Errorf("rendered %d objects past the budget", len(g.Nodes()))
+			}
+			errs := g.Errors()
+			if len(errs) == 0 || !strings.Contains(errs[0].Message, "budget") {
+				t.Errorf("errors %v, want the budget named", errs)
+			}
+		})
 	}
 }

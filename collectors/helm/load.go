@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/ignore"
 
+	"github.com/kscan-io/kscan/internal/budget"
 	"github.com/kscan-io/kscan/internal/confine"
 	"github.com/kscan-io/kscan/internal/safefile"
 )
@@ -38,7 +40,11 @@ var utf8bom = []byte{0xEF, 0xBB, 0xBF}
 // every file is read through root: Helm's own loader follows symbolic links
 // anywhere (files/env -> /proc/self/environ, then .Files.Get in a template's
 // fail puts the runner's environment in the report).
-func loadChart(path string, root *confine.Root) (*chart.Chart, error) {
+//
+// What the chart brings into memory (its files as read, its archives as
+// decompressed) is charged to the scan's byte budget, as scanned files are:
+// each chart is bounded by Helm's limit, many charts together by the scan's.
+func loadChart(ctx context.Context, path string, root *confine.Root) (*chart.Chart, error) {
 	fi, err := root.Check(path)
 	if err != nil {
 		return nil, &fileError{Path: path, Err: err}
@@ -52,15 +58,26 @@ func loadChart(path string, root *confine.Root) (*chart.Chart, error) {
 		if err := checkArchive(data, &left, 0); err != nil {
 			return nil, &fileError{Path: path, Err: err}
 		}
+		if err := charge(ctx, int64(len(data))+loader.MaxDecompressedChartSize-left); err != nil {
+			return nil, &fileError{Path: path, Err: err}
+		}
 		return loader.LoadArchive(bytes.NewReader(data))
 	}
-	return loadDir(path, root)
+	return loadDir(ctx, path, root)
+}
+
+// charge takes n bytes from the scan's byte budget.
+func charge(ctx context.Context, n int64) error {
+	if !budget.Take(ctx, n) {
+		return fmt.Errorf("not rendered: the scan's inputs together exceed its budget of %d MiB (files as read, chart and snapshot archives as decompressed)", budget.MaxScanBytes>>20)
+	}
+	return nil
 }
 
 // loadDir is loader.LoadDir (the same .helmignore rules, file size limit and
 // file names) with the walk confined to root and symbolic link loops
 // detected.
-func loadDir(dir string, root *confine.Root) (*chart.Chart, error) {
+func loadDir(ctx context.Context, dir string, root *confine.Root) (*chart.Chart, error) {
 	rules := ignore.Empty()
 	ifile := filepath.Join(dir, ignore.HelmIgnore)
 	if _, err := os.Lstat(ifile); err == nil {
@@ -133,12 +150,17 @@ func loadDir(dir string, root *confine.Root) (*chart.Chart, error) {
 		return nil, err
 	}
 	left := loader.MaxDecompressedChartSize
+	var read int64
 	for _, f := range files {
+		read += int64(len(f.Data))
 		if isArchive(f.Name) {
 			if err := checkArchive(f.Data, &left, 0); err != nil {
 				return nil, &fileError{Path: filepath.Join(dir, filepath.FromSlash(f.Name)), Err: err}
 			}
 		}
+	}
+	if err := charge(ctx, read+loader.MaxDecompressedChartSize-left); err != nil {
+		return nil, &fileError{Path: dir, Err: err}
 	}
 	return loader.LoadFiles(files)
 }
