@@ -51,7 +51,7 @@ func openPTY(t *testing.T) (ptmx, pts *os.File) {
 // TestNoTerminalQueries runs the kscan binary with stdin, stdout and stderr
 // on a pseudo-terminal that never answers: kscan must write exactly its
 // output there (no ESC]11;? background-colour or ESC[6n cursor queries from
-// a terminal-UI library's init()) and finish in well under a second (a
+// a terminal-UI library's init()) and finish without waiting for an answer (a
 // query waiting for its answer took 5.6 s).
 func TestNoTerminalQueries(t *testing.T) {
 	bin := filepath.Join(kscanBinary(t), "kscan")
@@ -130,9 +130,10 @@ func TestNoTerminalQueries(t *testing.T) {
 			if string(got) != wantOut {
 				t.Errorf("bytes written to the terminal:\n%q\nwant exactly:\n%q", got, wantOut)
 			}
-			// Under 1 s; on a machine so loaded that the same run on a pipe
-			// takes longer, twice that (a query's wait is seconds).
-			limit := max(time.Second, 2*pipedTime)
+			// A terminal query waits about 5 s for its answer: under 3 s
+			// (or three times the pipe's run on a loaded machine) shows
+			// none waited, with room for a busy 2-core CI runner.
+			limit := max(3*time.Second, 3*pipedTime)
 			if elapsed > limit {
 				t.Errorf("%v took %s on a terminal (%s on a pipe); want under %s", c.args, elapsed, pipedTime, limit)
 			}
