@@ -10,9 +10,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -324,7 +326,7 @@ func frameworkOf(fws map[string][]string) (*pulumirpc.PolicyComplianceFramework,
 	if len(fws) == 0 {
 		return nil, nil
 	}
-	names := sortedKeys(fws)
+	names := slices.Sorted(maps.Keys(fws))
 	var tags []string
 	for _, n := range names {
 		for _, c := range fws[n] {
@@ -407,7 +409,7 @@ func (s *Server) Configure(_ context.Context, req *pulumirpc.ConfigureAnalyzerRe
 		}
 	}
 	var errs []string
-	for _, id := range sortedKeys(cfg) {
+	for _, id := range slices.Sorted(maps.Keys(cfg)) {
 		if id == "all" {
 			continue
 		}
@@ -919,7 +921,7 @@ func (s *Server) evaluate(ctx context.Context, list []resourceInput, stackCall b
 	for _, msg := range res.ruleErrs {
 		resp.Diagnostics = append(resp.Diagnostics, s.errorDiagnostic(defaultURN, msg))
 	}
-	for _, id := range sortedKeys(notApplicable) {
+	for _, id := range slices.Sorted(maps.Keys(notApplicable)) {
 		if fired[id] {
 			continue
 		}

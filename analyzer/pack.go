@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,13 +178,13 @@ func (s Settings) validate(file string) error {
 	if s.Enforcement.Default != "" {
 		check("enforcement.default", s.Enforcement.Default)
 	}
-	for _, k := range sortedKeys(s.Enforcement.Severities) {
+	for _, k := range slices.Sorted(maps.Keys(s.Enforcement.Severities)) {
 		if finding.SeverityRank(k) < 0 {
 			errs = append(errs, fmt.Sprintf("enforcement.severities: %q is not a severity", k))
 		}
 		check("enforcement.severities."+k, s.Enforcement.Severities[k])
 	}
-	for _, k := range sortedKeys(s.Enforcement.Rules) {
+	for _, k := range slices.Sorted(maps.Keys(s.Enforcement.Rules)) {
 		check("enforcement.rules."+k, s.Enforcement.Rules[k])
 	}
 	for _, sev := range s.Severities {
@@ -222,13 +223,4 @@ func readYAML(path string, v any, strict bool) (bool, error) {
 		return false, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	return true, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,6 +3,8 @@ package analyzer
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -163,13 +165,13 @@ func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (
 	}
 	s.mu.Unlock()
 	if len(candidates) == 0 || !strings.HasPrefix(req.GetType(), "kubernetes:") {
-		for _, id := range sortedKeys(candidates) {
+		for _, id := range slices.Sorted(maps.Keys(candidates)) {
 			resp.NotApplicable = append(resp.NotApplicable, &pulumirpc.PolicyNotApplicable{PolicyName: id, Reason: "not a Kubernetes workload"})
 		}
 		return resp, nil
 	}
 	cur := props
-	for _, id := range sortedKeys(candidates) {
+	for _, id := range slices.Sorted(maps.Keys(candidates)) {
 		// Judge the resource alone with the same rule: only a firing rule is fixed.
 		sn := s.snapshot(true, map[string]bool{id: true})
 		in := resourceInput{urn: req.GetUrn(), typ: req.GetType(), props: plainProps(cur)}

@@ -11,13 +11,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// toAST converts the plain values collectors produce (map[string]any, []any,
-// string, bool, nil, int/int64/float64, json.Number, map[string]string,
-// []string) to Rego values directly. It is several times faster than
-// ast.InterfaceToValue, which goes through reflection; anything else falls
-// back to it.
-func toAST(v any) (ast.Value, error) { return (&interner{}).value(v) }
-
 // interner shares one *ast.Term between equal values: short strings (object
 // keys such as "name", "image", "app" and common values), small integers,
 // and whole objects and arrays that occur more than once (labels repeated in

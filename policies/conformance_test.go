@@ -3,9 +3,11 @@ package policies
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -161,7 +163,7 @@ type conformanceCase struct {
 
 func polarisCases(t *testing.T, dir string) []conformanceCase {
 	var out []conformanceCase
-	for _, check := range sortedKeys(polarisChecks) {
+	for _, check := range slices.Sorted(maps.Keys(polarisChecks)) {
 		folder := filepath.Join(dir, "polaris", "test", "checks", check)
 		entries, err := os.ReadDir(folder)
 		if err != nil {
@@ -188,7 +190,7 @@ func polarisCases(t *testing.T, dir string) []conformanceCase {
 // set of objects. Cases without an input/ folder are returned in skipped:
 // upstream scans nothing for them, so they verify nothing.
 func kubescapeCases(t *testing.T, dir string) (cases []conformanceCase, skipped []string) {
-	for _, rule := range sortedKeys(kubescapeRules) {
+	for _, rule := range slices.Sorted(maps.Keys(kubescapeRules)) {
 		testDir := filepath.Join(dir, "kubescape-regolibrary", "rules", rule, "test")
 		entries, err := os.ReadDir(testDir)
 		if err != nil {
@@ -305,7 +307,7 @@ func TestConformance(t *testing.T) {
 			}
 		}
 	}
-	for _, m := range sortedKeys(perMapping) {
+	for _, m := range slices.Sorted(maps.Keys(perMapping)) {
 		t.Logf("%s: %d/%d agree", m, perMapping[m].agree, perMapping[m].run)
 	}
 	run, agree := 0, 0

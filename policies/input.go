@@ -3,9 +3,9 @@ package policies
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -195,7 +195,7 @@ func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*In
 	<-done
 
 	factsTerm := ast.NewObject()
-	for _, k := range sortedKeys(facts) {
+	for _, k := range slices.Sorted(maps.Keys(facts)) {
 		v, err := strs.value(facts[k])
 		if err != nil {
 			return nil, fmt.Errorf("facts %s: %w", k, err)
@@ -537,19 +537,10 @@ func findPath(v ast.Value, path string) ast.Value {
 
 func listMap(m map[string][]*ast.Term) *ast.Term {
 	items := make([][2]*ast.Term, 0, len(m))
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		items = append(items, ast.Item(ast.StringTerm(k), ast.ArrayTerm(m[k]...)))
 	}
 	return ast.ObjectTerm(items...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // UnknownValue is how collectors write a value that is not known yet (a

@@ -2,6 +2,8 @@ package rbac
 
 import (
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,7 +103,7 @@ func diff(s Subject, change string, have, other *GrantSet) []DriftEntry {
 	out := make([]DriftEntry, 0, len(groups))
 	for b, d := range groups {
 		sort.Slice(d.Grants, func(i, j int) bool { return lessGrant(d.Grants[i], d.Grants[j]) })
-		d.From = strings.Join(sortedSet(froms[b]), ", ")
+		d.From = strings.Join(slices.Sorted(maps.Keys(froms[b])), ", ")
 		out = append(out, *d)
 	}
 	return out

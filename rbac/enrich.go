@@ -2,6 +2,8 @@ package rbac
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -329,7 +331,7 @@ func annotate(g *graph.Graph, m *Model, bs *graph.Bootstrap) {
 			}
 		}
 		from := make([]any, 0, len(fromSet))
-		for _, f := range sortedSet(fromSet) {
+		for _, f := range slices.Sorted(maps.Keys(fromSet)) {
 			from = append(from, f)
 		}
 		// Rules read "all" as "every object": a nameless list or create
@@ -405,14 +407,5 @@ func anyList(s []string) []any {
 	for i, e := range s {
 		out[i] = e
 	}
-	return out
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -265,12 +265,3 @@ func (m *Model) Access(s Subject, extraGroups ...string) *GrantSet {
 	}
 	return set
 }
-
-// AllGrants computes GrantsOf for every subject named in a binding.
-func (m *Model) AllGrants() map[Subject]*GrantSet {
-	out := make(map[Subject]*GrantSet, len(m.bySubject))
-	for s := range m.bySubject {
-		out[s] = m.GrantsOf(s)
-	}
-	return out
-}
