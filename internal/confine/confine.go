@@ -37,15 +37,21 @@ func (r *Root) With(dirs ...string) *Root {
 // ErrOutside is wrapped by the errors for links that leave the root.
 var ErrOutside = errors.New("symbolic link points outside the scanned tree")
 
-// EscapeError names the link and where it points (as written in the tree).
+// EscapeError names the link and where it points (as written in the tree),
+// or, when no link is involved, the path that names a place outside the
+// tree (an absolute or ../ path in a kustomization).
 type EscapeError struct {
 	Path, Target string
+	NotLink      bool
 }
 
 func (e *EscapeError) Error() string { return e.Path + ": " + e.Reason() }
 
 // Reason is the message without the path (for a location that names it).
 func (e *EscapeError) Reason() string {
+	if e.NotLink {
+		return "path outside the scanned tree; refused, as a scanned repository may not make kscan read other files"
+	}
 	return fmt.Sprintf("%v (to %s); refused, as a scanned repository may not make kscan read other files (--follow-symlinks for a trusted tree)", ErrOutside, e.Target)
 }
 
@@ -100,7 +106,10 @@ func (r *Root) Resolve(path string) (string, error) {
 		}
 	}
 	if !r.Contains(real) {
-		return "", &EscapeError{Path: path, Target: linkTarget(path, real)}
+		abs, _ := filepath.Abs(path)
+		// Lexically outside and no link on the way: the path itself leaves.
+		notLink := abs == real && !r.Contains(abs)
+		return "", &EscapeError{Path: path, Target: linkTarget(path, real), NotLink: notLink}
 	}
 	return real, nil
 }

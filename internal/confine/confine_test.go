@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -61,5 +62,40 @@ func TestCheck(t *testing.T) {
 	r, _ := New(dir, false)
 	if _, err := r.With(outside).Check(filepath.Join(dir, "out")); err != nil {
 		t.Errorf("an allowed extra directory: %v", err)
+	}
+}
+
+// The refusal says what left the tree: a link (with where it points), or
+// the path itself (an absolute or ../ path written in the repository).
+func TestEscapeWording(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("s"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Symlink(secret, filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path, want string
+		link       bool
+	}{
+		{filepath.Join(dir, "out"), "symbolic link points outside the scanned tree", true},
+		{secret, "path outside the scanned tree", false},
+		{filepath.Join(dir, "..", filepath.Base(outside), "secret"), "path outside the scanned tree", false},
+	} {
+		_, err := r.Check(tc.path)
+		var ee *EscapeError
+		if !errors.As(err, &ee) || !errors.Is(err, ErrOutside) {
+			t.Fatalf("%s: %v, want an escape", tc.path, err)
+		}
+		if ee.NotLink == tc.link || !strings.HasPrefix(ee.Reason(), tc.want) {
+			t.Errorf("%s: %q (not a link: %v), want %q", tc.path, ee.Reason(), ee.NotLink, tc.want)
+		}
 	}
 }
