@@ -53,10 +53,11 @@ demo: build
 bench: build
 	bash hack/bench.sh
 
-# The scanners make bench compares kscan with (kube-score, Trivy), built once
-# from the Go module proxy into KSCAN_TESTBIN; Trivy takes minutes cold.
+# The tools make bench compares kscan with (kube-score, Trivy, and kubectl
+# for the live cluster), built once from the Go module proxy into
+# KSCAN_TESTBIN; Trivy and kubectl take minutes cold.
 bench-peers:
-	bash hack/testbin.sh kube-score trivy
+	bash hack/testbin.sh kube-score trivy kubectl
 
 testbin:
 	bash hack/testbin.sh

@@ -3,7 +3,7 @@
 # etcd, the Pulumi CLI and its YAML language host) from the Go module proxy,
 # once, into one cache directory. Each binary is rebuilt only when its version
 # changes. Usage: hack/testbin.sh [component...]   (default: all that tests
-# need; the benchmark peers kube-score and trivy only when named)
+# need; the benchmark peers kube-score, trivy and kubectl only when named)
 # Prints nothing but progress on stderr; the directory is $KSCAN_TESTBIN.
 set -euo pipefail
 
@@ -99,5 +99,12 @@ if want kube-score; then
 fi
 if want trivy; then
 	GOEXPERIMENT=jsonv2 build trivy "$TRIVY_VERSION" github.com/aquasecurity/trivy github.com/aquasecurity/trivy/cmd/trivy
+fi
+# The live benchmark's baseline (hack/bench.d/live.sh): kubectl at the
+# API server's version, from the same module versions.
+if want kubectl; then
+	build kubectl "$KUBE_VERSION" k8s.io/kubernetes k8s.io/kubernetes/cmd/kubectl \
+		"-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37" \
+		"$(kube_replaces)"
 fi
 echo "$BIN_DIR"

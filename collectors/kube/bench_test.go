@@ -3,11 +3,16 @@ package kube_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -213,4 +218,207 @@ func BenchmarkLive(b *testing.B) {
 			b.ReportMetric(float64(len(res.Report.Findings)), "findings")
 		}
 	})
+	b.Run("kubectl-vs-kscan", func(b *testing.B) { benchBinaries(b, srv) })
+	if hold := os.Getenv("KSCAN_BENCH_HOLD"); hold != "" {
+		// For profiling by hand: the populated server's kubeconfig is
+		// written to the file, and the server lives until it is removed.
+		if err := os.WriteFile(hold, []byte(srv.Kubeconfig+"\n"), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("holding the API server until %s is removed (kubeconfig %s)", hold, srv.Kubeconfig)
+		for {
+			if _, err := os.Stat(hold); err != nil {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+	}
+}
+
+// kubectlTypes are benchTypes as kubectl names them.
+const kubectlTypes = "namespaces,nodes,pods,services,serviceaccounts,replicationcontrollers,secrets," +
+	"deployments.apps,statefulsets.apps,daemonsets.apps,replicasets.apps,jobs.batch,cronjobs.batch," +
+	"ingresses.networking.k8s.io,networkpolicies.networking.k8s.io," +
+	"roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io," +
+	"clusterroles.rbac.authorization.k8s.io,clusterrolebindings.rbac.authorization.k8s.io"
+
+// pass is one timed run of a client binary.
+type pass struct {
+	wall, cpu, server time.Duration // server: etcd + kube-apiserver CPU meanwhile
+}
+
+// benchBinaries times the real kubectl (hack/testbin.sh kubectl) against
+// the kscan binary ($KSCAN_BENCH_BIN, which make bench builds), as a user
+// runs them, pass for pass in alternating order, each writing its JSON to
+// /dev/null:
+//
+//	kubectl get <kubectlTypes> -A -o json --cache-dir <fresh>
+//	kscan scan --kubeconfig … --fail-on none --format json --output /dev/null
+//
+// Both discover the API (kubectl's discovery cache starts empty each pass,
+// as kscan keeps none) and page through every type 500 objects at a time.
+// kubectl reads Secrets whole, values included; kscan reads them through the
+// metadata API (the 2,000 Secrets here hold one short value each). kscan
+// also evaluates every rule and writes a report of its findings. Reported:
+// medians of wall time, client CPU (user+system of the process) and the API
+// server's CPU (etcd + kube-apiserver) during the pass.
+func benchBinaries(b *testing.B, srv *testenv.APIServer) {
+	kubectl := filepath.Join(testenv.BinDir(), "kubectl")
+	if _, err := os.Stat(kubectl); err != nil {
+		b.Skipf("kubectl not built (hack/testbin.sh kubectl): %v", err)
+	}
+	kscan := os.Getenv("KSCAN_BENCH_BIN")
+	if kscan == "" {
+		b.Skip("KSCAN_BENCH_BIN (the kscan binary to time) not set")
+	}
+	dir := b.TempDir()
+	kubectlCmd := func() *exec.Cmd {
+		cache, err := os.MkdirTemp(dir, "kubectl-cache-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return exec.Command(kubectl, "--kubeconfig", srv.Kubeconfig, "--cache-dir", cache, "get", kubectlTypes, "-A", "-o", "json")
+	}
+	kscanCmd := func(out string) *exec.Cmd {
+		return exec.Command(kscan, "scan", "--kubeconfig", srv.Kubeconfig, "--fail-on", "none", "--format", "json", "--output", out)
+	}
+	// One checked pass each first (also the warm-up): kubectl's list holds
+	// every object, kscan's report counts them all.
+	want, err := rawList(srv.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	kout := filepath.Join(dir, "kubectl.json")
+	if _, err := runPass(b, kubectlCmd(), kout, srv); err != nil {
+		b.Fatal(err)
+	}
+	if raw, err := os.ReadFile(kout); err != nil || json.Unmarshal(raw, &list) != nil || len(list.Items) != want {
+		b.Fatalf("kubectl listed %d objects, want %d (%v)", len(list.Items), want, err)
+	}
+	sout := os.Getenv("KSCAN_BENCH_REPORT") // kept for byte comparisons
+	if sout == "" {
+		sout = filepath.Join(dir, "kscan.json")
+	}
+	if _, err := runPass(b, kscanCmd(sout), sout, srv); err != nil {
+		b.Fatal(err)
+	}
+	var rep struct {
+		Summary struct {
+			Resources int `json:"resources"`
+		} `json:"summary"`
+	}
+	if raw, err := os.ReadFile(sout); err != nil || json.Unmarshal(raw, &rep) != nil || rep.Summary.Resources != want {
+		b.Fatalf("kscan's report counts %d resources, want %d (%v)", rep.Summary.Resources, want, err)
+	}
+	os.Remove(kout)
+	b.ResetTimer()
+	var kp, sp []pass
+	for i := 0; i < b.N; i++ {
+		// Alternate who goes first: neither always follows the other's
+		// garbage in the API server.
+		order := []bool{true, false}
+		if i%2 == 1 {
+			order = []bool{false, true}
+		}
+		for _, isKubectl := range order {
+			if isKubectl {
+				p, err := runPass(b, kubectlCmd(), os.DevNull, srv)
+				if err != nil {
+					b.Fatal(err)
+				}
+				kp = append(kp, p)
+			} else {
+				p, err := runPass(b, kscanCmd(os.DevNull), os.DevNull, srv)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sp = append(sp, p)
+			}
+		}
+	}
+	b.StopTimer()
+	k, s := medians(kp), medians(sp)
+	b.ReportMetric(k.wall.Seconds(), "kubectl-s")
+	b.ReportMetric(s.wall.Seconds(), "kscan-s")
+	b.ReportMetric(s.wall.Seconds()/k.wall.Seconds(), "kscan/kubectl")
+	b.ReportMetric(k.cpu.Seconds(), "kubectl-cpu-s")
+	b.ReportMetric(s.cpu.Seconds(), "kscan-cpu-s")
+	b.ReportMetric(k.server.Seconds(), "server-cpu-kubectl-s")
+	b.ReportMetric(s.server.Seconds(), "server-cpu-kscan-s")
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		b.Logf("load average after the passes: %s", strings.TrimSpace(string(la)))
+	}
+}
+
+// runPass runs cmd with stdout to out (kubectl) and returns its times.
+// kscan exits 0 or 1 (findings); anything else is a failure.
+func runPass(b *testing.B, cmd *exec.Cmd, out string, srv *testenv.APIServer) (pass, error) {
+	f, err := os.Create(out)
+	if err != nil {
+		return pass{}, err
+	}
+	defer f.Close()
+	if filepath.Base(cmd.Path) == "kubectl" {
+		cmd.Stdout = f
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	server0 := serverCPU(srv)
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	server := serverCPU(srv) - server0
+	if ee, ok := errors.AsType[*exec.ExitError](err); ok && ee.ExitCode() == 1 && filepath.Base(cmd.Path) != "kubectl" {
+		err = nil
+	}
+	if err != nil {
+		return pass{}, fmt.Errorf("%s: %w\n%s", cmd, err, stderr.String())
+	}
+	if s := stderr.String(); s != "" && os.Getenv("KSCAN_DEBUG_TIMINGS") != "" {
+		b.Logf("%s:\n%s", filepath.Base(cmd.Path), s)
+	}
+	ps := cmd.ProcessState
+	return pass{wall: wall, cpu: ps.UserTime() + ps.SystemTime(), server: server}, nil
+}
+
+// serverCPU is the CPU time etcd and kube-apiserver have used so far, from
+// /proc (utime + stime, in USER_HZ = 100 ticks per second).
+func serverCPU(srv *testenv.APIServer) time.Duration {
+	var total time.Duration
+	for _, pid := range srv.PIDs() {
+		raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		// The fields after the command name in parentheses; utime and
+		// stime are the 14th and 15th of the whole line.
+		s := string(raw)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(u+st) * 10 * time.Millisecond
+	}
+	return total
+}
+
+func medians(ps []pass) pass {
+	med := func(get func(pass) time.Duration) time.Duration {
+		v := make([]time.Duration, len(ps))
+		for i, p := range ps {
+			v[i] = get(p)
+		}
+		slices.Sort(v)
+		if len(v) == 0 {
+			return 0
+		}
+		return v[len(v)/2]
+	}
+	return pass{wall: med(func(p pass) time.Duration { return p.wall }), cpu: med(func(p pass) time.Duration { return p.cpu }),
+		server: med(func(p pass) time.Duration { return p.server })}
 }

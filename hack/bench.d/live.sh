@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# Live cluster: kscan's collection from a real kube-apiserver holding
-# KSCAN_BENCH_OBJECTS (default 20000) objects, against the baseline of
-# `kubectl get <same types> -A -o json` — the same GET ?limit=500 JSON page
-# requests, type after type, each page decoded (there is no kubectl on the
-# test machines; collectors/kube/bench_test.go makes those requests).
+# Live cluster: kscan against a real kube-apiserver holding
+# KSCAN_BENCH_OBJECTS (default 20000) objects (collectors/kube/bench_test.go):
+#   - in process: kscan's collection and whole scan against the raw JSON
+#     list of the same types (GET ?limit=500 pages, each decoded);
+#   - as binaries, side by side: the real kubectl (hack/testbin.sh kubectl,
+#     or make bench-peers) `get <same types> -A -o json` against
+#     `kscan scan --kubeconfig … --format json`, both to /dev/null, medians
+#     of KSCAN_BENCH_ITER passes with the client's and the API server's CPU.
 # Figures go under "Live cluster" in docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-echo "== live cluster: ${KSCAN_BENCH_OBJECTS:-20000} objects, kscan collection vs raw JSON list (kubectl get -o json equivalent)"
+BIN=$(realpath "${KSCAN_BIN:-bin/kscan}")
+[[ -x $BIN ]] || { echo "live: $BIN missing (make build)"; exit 1; }
+export KSCAN_BENCH_BIN=$BIN
+echo "== live cluster: ${KSCAN_BENCH_OBJECTS:-20000} objects, kscan vs kubectl get -o json of the same types"
+[[ -x ${KSCAN_TESTBIN:-$HOME/.cache/kscan-testbin}/kubectl ]] || echo "   (kubectl is compared when built: make bench-peers)"
 out=$(go test -run '^$' -bench 'BenchmarkLive' -benchtime "${KSCAN_BENCH_ITER:-5}x" -timeout 30m ./collectors/kube/ 2>&1) || { echo "$out"; exit 1; }
-echo "$out" | grep -E '^Benchmark|created'
+echo "$out" | grep -E '^Benchmark|created|load average|SKIP'
 echo "$out" | awk '
-	/BenchmarkLive\/raw-list/ { raw = $3 }
+	function metric(name,   i) { for (i = 1; i < NF; i++) if ($(i+1) == name) return $i; return "" }
+	/BenchmarkLive\/raw-list/ { raw = $3; start = metric("apiserver-startup-s") }
 	/BenchmarkLive\/kscan-collect-[0-9]/ { col = $3 }
 	/BenchmarkLive\/kscan-collect-sequential/ { seq = $3 }
 	/BenchmarkLive\/kscan-scan/ { scan = $3 }
-	/apiserver-startup-s/ { for (i = 1; i < NF; i++) if ($(i+1) == "apiserver-startup-s") start = $i }
+	/BenchmarkLive\/kubectl-vs-kscan/ {
+		kw = metric("kubectl-s"); sw = metric("kscan-s"); kc = metric("kubectl-cpu-s"); sc = metric("kscan-cpu-s")
+		kv = metric("server-cpu-kubectl-s"); sv = metric("server-cpu-kscan-s")
+	}
 	END {
 		if (raw > 0) {
-			printf "raw list %.2fs | kscan collect %.2fs (%.2fx) | sequential %.2fs (%.2fx) | full scan %.2fs (%.2fx) | API server ready in %.1fs\n",
+			printf "in process: raw list %.2fs | kscan collect %.2fs (%.2fx) | sequential %.2fs (%.2fx) | full scan %.2fs (%.2fx) | API server ready in %.1fs\n",
 				raw/1e9, col/1e9, col/raw, seq/1e9, seq/raw, scan/1e9, scan/raw, start
+		}
+		if (kw > 0) {
+			printf "binaries (medians): kubectl get %.2fs (client CPU %.2fs, server CPU %.2fs) | kscan scan %.2fs (client CPU %.2fs, server CPU %.2fs) | kscan/kubectl %.2fx\n",
+				kw, kc, kv, sw, sc, sv, sw/kw
 		}
 	}'

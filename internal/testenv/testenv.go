@@ -243,6 +243,18 @@ current-context: testenv
 `, server, user, token, user)
 }
 
+// PIDs are the process ids of etcd and kube-apiserver: the live benchmark
+// reads their CPU time around each pass.
+func (s *APIServer) PIDs() []int {
+	out := make([]int, 0, len(s.procs))
+	for _, p := range s.procs {
+		if p.Process != nil {
+			out = append(out, p.Process.Pid)
+		}
+	}
+	return out
+}
+
 func (s *APIServer) spawn(name, bin string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	logf, err := os.Create(filepath.Join(s.dir, name+".log"))
