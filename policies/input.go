@@ -75,7 +75,7 @@ var (
 // terms instead of copying them: the input is the largest structure of a big
 // scan.
 func BuildInput(g *graph.Graph, facts Facts) (*Input, error) {
-	return buildInput(g, facts, nil)
+	return buildInput(g, facts, nil, false)
 }
 
 // BuildInputWhile is BuildInput with the facts of derive, which runs while
@@ -97,7 +97,26 @@ func BuildInputWhile(g *graph.Graph, derive func() Facts) (*Input, error) {
 	if preErr != nil {
 		return nil, preErr
 	}
-	return buildInput(g, facts, pre)
+	return buildInput(g, facts, pre, false)
+}
+
+// BuildInputSlim is BuildInputWhile for a caller that reads no more of the
+// Kubernetes objects afterwards than graph.SlimObject keeps: derive runs
+// first, then each object is converted and, at once, replaced by its slim
+// form, so the parsed documents are freed while their Rego values are
+// built instead of both being held at the end (the peak of a large scan).
+// Objects are kept whole when an overlay's patches changed one (the
+// patch-location post-processor evaluates them again).
+func BuildInputSlim(g *graph.Graph, derive func() Facts) (*Input, error) {
+	facts := derive()
+	slim := true
+	for _, n := range g.Nodes() {
+		if n.Overlay != nil {
+			slim = false
+			break
+		}
+	}
+	return buildInput(g, facts, nil, slim)
 }
 
 // convertObjects converts the objects of nodes on every processor.
@@ -149,24 +168,37 @@ func forChunks(n int, f func(lo, hi int, strs *interner) error) error {
 	return errors.Join(errs...)
 }
 
-func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*Input, error) {
+func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value, slim bool) (*Input, error) {
 	nodes := g.Nodes()
 	in := &Input{nodes: make(map[string]*graph.Node, len(nodes))}
-	converted, err := convertNodes(nodes, pre)
+	keys := make(map[string]*ast.Term, len(nodes))
+	keyTerms := make([]*ast.Term, len(nodes))
+	for i, n := range nodes {
+		keyTerms[i] = ast.StringTerm(n.Key)
+		keys[n.Key] = keyTerms[i]
+	}
+	// The edge maps need only the keys: build them beside the conversion.
+	in.targets.edges = g.Edges()
+	var out, inn *ast.Term
+	edgesDone := make(chan struct{})
+	go func() {
+		defer close(edgesDone)
+		out, inn = edgeMaps(in.targets.edges, keys)
+	}()
+	converted, err := convertNodes(nodes, keyTerms, pre, newWorkloadIndex(nodes), slim)
+	<-edgesDone
 	if err != nil {
 		return nil, err
 	}
-	keys := make(map[string]*ast.Term, len(nodes))
 	nodeObjs := make([][2]*ast.Term, len(nodes))
 	byType := map[string][]*ast.Term{}
 	byAttr := map[string][]*ast.Term{}
 	in.targets.byType = map[string][]*graph.Node{}
 	in.targets.byAttr = map[string][]*graph.Node{}
-	objects := make([]ast.Value, len(nodes))
+	var workloads []*ast.Term
 	for i, n := range nodes {
 		c := converted[i]
 		in.nodes[n.Key] = n
-		keys[n.Key] = c.key
 		nodeObjs[i] = [2]*ast.Term{c.key, c.node}
 		byType[n.Type] = append(byType[n.Type], c.key)
 		in.targets.byType[n.Type] = append(in.targets.byType[n.Type], n)
@@ -174,26 +206,12 @@ func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*In
 			byAttr[a] = append(byAttr[a], c.key)
 			in.targets.byAttr[a] = append(in.targets.byAttr[a], n)
 		}
-		objects[i] = c.object
+		if c.workload != nil {
+			workloads = append(workloads, c.workload)
+			in.targets.workloads = append(in.targets.workloads, n)
+		}
 	}
-	// The workload views and the edge maps are independent: build them side
-	// by side.
 	strs := &interner{}
-	var workloads []*ast.Term
-	done := make(chan struct{})
-	build := func() {
-		defer close(done)
-		workloads, in.targets.workloads = buildWorkloads(nodes, objects, strs)
-	}
-	if len(nodes) < 512 {
-		build()
-	} else {
-		go build()
-	}
-	in.targets.edges = g.Edges()
-	out, inn := edgeMaps(in.targets.edges, keys)
-	<-done
-
 	factsTerm := ast.NewObject()
 	for _, k := range slices.Sorted(maps.Keys(facts)) {
 		v, err := strs.value(facts[k])
@@ -217,25 +235,32 @@ func buildInput(g *graph.Graph, facts Facts, pre map[*graph.Node]ast.Value) (*In
 	return in, nil
 }
 
-// nodeTerms is one node as Rego sees it: its key, its object converted, and
-// the whole node value (key, id, type, object, source, kind, namespace,
-// name, attrs).
+// nodeTerms is one node as Rego sees it: its key, its object converted, the
+// whole node value (key, id, type, object, source, kind, namespace, name,
+// attrs) and its entry in input.k8s.workloads, if it has one.
 type nodeTerms struct {
-	key    *ast.Term
-	object ast.Value
-	node   *ast.Term
+	key      *ast.Term
+	object   ast.Value
+	node     *ast.Term
+	workload *ast.Term
 }
 
-// convertNodes converts every node to Rego values, in parallel: it is the
-// largest cost of building the input. Objects already converted (pre) are
-// reused.
-func convertNodes(nodes []*graph.Node, pre map[*graph.Node]ast.Value) ([]nodeTerms, error) {
+// convertNodes converts every node to Rego values, with its workload entry,
+// in parallel: it is the largest cost of building the input. Objects
+// already converted (pre) are reused. With slim, each Kubernetes object is
+// replaced by graph.SlimObject once converted.
+func convertNodes(nodes []*graph.Node, keys []*ast.Term, pre map[*graph.Node]ast.Value, wl workloadIndex, slim bool) ([]nodeTerms, error) {
 	out := make([]nodeTerms, len(nodes))
 	err := forChunks(len(nodes), func(lo, hi int, strs *interner) error {
 		for i := lo; i < hi; i++ {
-			t, err := nodeTerm(nodes[i], pre[nodes[i]], strs)
+			n := nodes[i]
+			t, err := nodeTerm(n, keys[i], pre[n], strs)
 			if err != nil {
-				return fmt.Errorf("node %s: %w", nodes[i].ID, err)
+				return fmt.Errorf("node %s: %w", n.ID, err)
+			}
+			t.workload = wl.term(n, t.object, strs)
+			if slim && graph.IsK8s(n) {
+				n.Object = graph.SlimObject(n.Object)
 			}
 			out[i] = t
 		}
@@ -244,15 +269,15 @@ func convertNodes(nodes []*graph.Node, pre map[*graph.Node]ast.Value) ([]nodeTer
 	return out, err
 }
 
-// nodeTerm converts one node; obj is its object already converted, or nil.
-func nodeTerm(n *graph.Node, obj ast.Value, strs *interner) (nodeTerms, error) {
+// nodeTerm converts one node; key is its key's term, obj its object already
+// converted, or nil.
+func nodeTerm(n *graph.Node, key *ast.Term, obj ast.Value, strs *interner) (nodeTerms, error) {
 	if obj == nil {
 		var err error
 		if obj, err = strs.value(n.Object); err != nil {
 			return nodeTerms{}, err
 		}
 	}
-	key := ast.StringTerm(n.Key)
 	id := key
 	if n.ID != n.Key {
 		id = ast.StringTerm(n.ID)
@@ -393,10 +418,15 @@ var longRunning = map[string]bool{"Deployment": true, "StatefulSet": true, "Daem
 // controllerKey names a workload for the ownership test.
 type controllerKey struct{ cluster, ns, kind, name string }
 
-// buildWorkloads lists every object that carries a pod spec, except those a
-// controller in the graph owns (a Deployment's ReplicaSets and Pods): their
-// findings belong to the owner. converted holds each node's object as ast.
-func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) ([]*ast.Term, []*graph.Node) {
+// workloadIndex is what deciding a node's workload entry needs of the
+// whole graph: the controllers present (their ReplicaSets and Pods are
+// theirs, not workloads of their own) and the digests registries resolved.
+type workloadIndex struct {
+	present  map[controllerKey]bool
+	resolved map[string]string
+}
+
+func newWorkloadIndex(nodes []*graph.Node) workloadIndex {
 	present := map[controllerKey]bool{}
 	for _, n := range nodes {
 		if graph.IsK8s(n) {
@@ -406,90 +436,90 @@ func buildWorkloads(nodes []*graph.Node, converted []ast.Value, strs *interner) 
 			}
 		}
 	}
-	resolved := graph.ResolvedImageDigests(nodes) // registry collector results, if any
-	var out []*ast.Term
-	var wnodes []*graph.Node
-	for i, n := range nodes {
-		if !graph.IsK8s(n) {
-			continue
-		}
-		kind, ns, name := graph.K8sMeta(n)
-		if !graph.WorkloadKinds[kind] {
-			continue
-		}
-		meta, spec, path := graph.PodTemplate(n.Object)
-		if spec == nil {
-			continue
-		}
-		if ownedByPresentController(n, ns, present) {
-			continue
-		}
-		obj := converted[i]
-		specAST := findPath(obj, path)
-		metaAST := findPath(obj, path[:len(path)-len("spec")]+"metadata")
-		if kind == "Pod" {
-			metaAST = findPath(obj, "metadata")
-		}
-		var containers []*ast.Term
-		for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
-			cs, _ := spec[list].([]any)
-			csAST, _ := findPath(specAST, list).(*ast.Array)
-			for i, c := range cs {
-				cm, _ := c.(map[string]any)
-				if cm == nil || csAST == nil || i >= csAST.Len() {
-					continue
-				}
-				cobj, ok := csAST.Elem(i).Value.(ast.Object)
-				if !ok {
-					continue
-				}
-				image, _ := cm["image"].(string)
-				ref := graph.ParseImageRef(image)
-				// The entry is the container's fields plus list, index and
-				// image_ref. It is a new object holding the same terms: converted
-				// values are shared between equal containers and must not change.
-				items := make([][2]*ast.Term, 0, cobj.Len()+5)
-				cobj.Foreach(func(k, v *ast.Term) { items = append(items, [2]*ast.Term{k, v}) })
-				if _, has := cm["name"]; !has {
-					items = append(items, [2]*ast.Term{termName, ast.StringTerm(fmt.Sprintf("%s[%d]", list, i))})
-				}
-				items = append(items, [2]*ast.Term{termList, strs.str(list)}, [2]*ast.Term{termIndex, strs.int(int64(i))})
-				// An image that is not known yet (a computed value in a Pulumi
-				// preview) has no reference: rules about tags must not guess.
-				if image != "" && !isUnknown(image) {
-					items = append(items, [2]*ast.Term{termImageRef, imageRefTerm(ref, strs)})
-				}
-				// The digest the reference resolves to now, when a registry said.
-				if d := resolved[graph.ImageKey(ref)]; d != "" && ref.Digest == "" {
-					items = append(items, [2]*ast.Term{termResolvedDigest, ast.StringTerm(d)})
-				}
-				containers = append(containers, ast.ObjectTerm(items...))
-			}
-		}
-		if specAST == nil {
-			specAST = ast.NewObject()
-		}
-		if metaAST == nil {
-			metaAST = ast.NewObject()
-		}
-		labels, _ := strs.value(graph.Labels(meta))
-		out = append(out, ast.ObjectTerm(
-			ast.Item(termKey, ast.StringTerm(n.Key)),
-			ast.Item(termID, ast.StringTerm(n.ID)),
-			ast.Item(termKind, strs.str(kind)),
-			ast.Item(termNamespace, strs.str(ns)),
-			ast.Item(termName, ast.StringTerm(name)),
-			ast.Item(termLongRunning, ast.BooleanTerm(longRunning[kind])),
-			ast.Item(termPodMeta, ast.NewTerm(metaAST)),
-			ast.Item(termPodSpec, ast.NewTerm(specAST)),
-			ast.Item(termSpecPath, strs.str(path)),
-			ast.Item(termServiceAccount, strs.str(graph.ServiceAccountName(spec))),
-			ast.Item(termLabels, ast.NewTerm(labels)),
-			ast.Item(termContainers, ast.ArrayTerm(containers...)),
-		))
-		wnodes = append(wnodes, n)
+	return workloadIndex{present: present, resolved: graph.ResolvedImageDigests(nodes)}
+}
+
+// term is n's entry in input.k8s.workloads, or nil: every object that
+// carries a pod spec is one, except those a controller in the graph owns
+// (a Deployment's ReplicaSets and Pods): their findings belong to the
+// owner. obj is n's object as ast.
+func (wl workloadIndex) term(n *graph.Node, obj ast.Value, strs *interner) *ast.Term {
+	if !graph.IsK8s(n) {
+		return nil
 	}
-	return out, wnodes
+	kind, ns, name := graph.K8sMeta(n)
+	if !graph.WorkloadKinds[kind] {
+		return nil
+	}
+	meta, spec, path := graph.PodTemplate(n.Object)
+	if spec == nil {
+		return nil
+	}
+	if ownedByPresentController(n, ns, wl.present) {
+		return nil
+	}
+	specAST := findPath(obj, path)
+	metaAST := findPath(obj, path[:len(path)-len("spec")]+"metadata")
+	if kind == "Pod" {
+		metaAST = findPath(obj, "metadata")
+	}
+	var containers []*ast.Term
+	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		cs, _ := spec[list].([]any)
+		csAST, _ := findPath(specAST, list).(*ast.Array)
+		for i, c := range cs {
+			cm, _ := c.(map[string]any)
+			if cm == nil || csAST == nil || i >= csAST.Len() {
+				continue
+			}
+			cobj, ok := csAST.Elem(i).Value.(ast.Object)
+			if !ok {
+				continue
+			}
+			image, _ := cm["image"].(string)
+			ref := graph.ParseImageRef(image)
+			// The entry is the container's fields plus list, index and
+			// image_ref. It is a new object holding the same terms: converted
+			// values are shared between equal containers and must not change.
+			items := make([][2]*ast.Term, 0, cobj.Len()+5)
+			cobj.Foreach(func(k, v *ast.Term) { items = append(items, [2]*ast.Term{k, v}) })
+			if _, has := cm["name"]; !has {
+				items = append(items, [2]*ast.Term{termName, ast.StringTerm(fmt.Sprintf("%s[%d]", list, i))})
+			}
+			items = append(items, [2]*ast.Term{termList, strs.str(list)}, [2]*ast.Term{termIndex, strs.int(int64(i))})
+			// An image that is not known yet (a computed value in a Pulumi
+			// preview) has no reference: rules about tags must not guess.
+			if image != "" && !isUnknown(image) {
+				items = append(items, [2]*ast.Term{termImageRef, imageRefTerm(ref, strs)})
+			}
+			// The digest the reference resolves to now, when a registry said.
+			if d := wl.resolved[graph.ImageKey(ref)]; d != "" && ref.Digest == "" {
+				items = append(items, [2]*ast.Term{termResolvedDigest, ast.StringTerm(d)})
+			}
+			containers = append(containers, ast.ObjectTerm(items...))
+		}
+	}
+	if specAST == nil {
+		specAST = ast.NewObject()
+	}
+	if metaAST == nil {
+		metaAST = ast.NewObject()
+	}
+	labels, _ := strs.value(graph.Labels(meta))
+	return ast.ObjectTerm(
+		ast.Item(termKey, ast.StringTerm(n.Key)),
+		ast.Item(termID, ast.StringTerm(n.ID)),
+		ast.Item(termKind, strs.str(kind)),
+		ast.Item(termNamespace, strs.str(ns)),
+		ast.Item(termName, ast.StringTerm(name)),
+		ast.Item(termLongRunning, ast.BooleanTerm(longRunning[kind])),
+		ast.Item(termPodMeta, ast.NewTerm(metaAST)),
+		ast.Item(termPodSpec, ast.NewTerm(specAST)),
+		ast.Item(termSpecPath, strs.str(path)),
+		ast.Item(termServiceAccount, strs.str(graph.ServiceAccountName(spec))),
+		ast.Item(termLabels, ast.NewTerm(labels)),
+		ast.Item(termContainers, ast.ArrayTerm(containers...)),
+	)
 }
 
 func ownedByPresentController(n *graph.Node, ns string, present map[controllerKey]bool) bool {

@@ -3,6 +3,7 @@ package policies
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -82,5 +83,77 @@ func TestBuildInputEqualsPlainConversion(t *testing.T) {
 	})
 	if index["default/Deployment/a"]["side"] != "0" || index["default/Deployment/b"]["side"] != "1" {
 		t.Errorf("container indexes leaked between workloads with equal containers: %v", index)
+	}
+}
+
+// BuildInputSlim gives the input BuildInputWhile gives, and leaves each
+// Kubernetes node with its graph.SlimObject (other nodes whole); with an
+// overlay in the graph every object stays whole.
+func TestBuildInputSlimSameInput(t *testing.T) {
+	read := func() *graph.Graph {
+		g := graph.New()
+		for _, pattern := range []string{"testdata/demo/*.yaml", "testdata/live/*.yaml", "testdata/iam/*.json"} {
+			files, _ := filepath.Glob(filepath.Join(repotest.Root(), pattern))
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				manifest.ParseInto(data, graph.Source{Kind: graph.SourceFile, File: filepath.Base(f)}, "", g)
+			}
+		}
+		return g
+	}
+	whole, slim := read(), read()
+	want, err := BuildInputWhile(whole, func() Facts { return derive(t.Context(), whole) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := BuildInputSlim(slim, func() Facts { return derive(t.Context(), slim) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got.Value.Compare(want.Value); c != 0 {
+		t.Fatalf("the slim build's input differs from the whole one's")
+	}
+	k8s := 0
+	for _, n := range slim.Nodes() {
+		w, ok := whole.Node(n.Key)
+		if !ok {
+			t.Fatalf("%s only in the slim graph", n.Key)
+		}
+		expect := w.Object
+		if graph.IsK8s(w) {
+			expect = graph.SlimObject(w.Object)
+			k8s++
+		}
+		if !reflect.DeepEqual(n.Object, expect) {
+			t.Errorf("%s: object after the slim build is not what SlimObject keeps", n.Key)
+		}
+	}
+	if k8s < 10 {
+		t.Fatalf("only %d Kubernetes nodes", k8s)
+	}
+
+	overlaid := read()
+	var first *graph.Node
+	for _, n := range overlaid.Nodes() {
+		if graph.IsK8s(n) {
+			first = n
+			break
+		}
+	}
+	first.Overlay = &graph.Overlay{Unpatched: first.Object}
+	before := map[string]map[string]any{}
+	for _, n := range overlaid.Nodes() {
+		before[n.Key] = n.Object
+	}
+	if _, err := BuildInputSlim(overlaid, func() Facts { return derive(t.Context(), overlaid) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range overlaid.Nodes() {
+		if b, ok := before[n.Key]; ok && !reflect.DeepEqual(b, n.Object) {
+			t.Errorf("%s slimmed although an overlay is in the graph", n.Key)
+		}
 	}
 }

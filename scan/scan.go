@@ -99,6 +99,11 @@ type Options struct {
 	// judged, so passes can be listed): JUnit and PolicyReports need them,
 	// other outputs do not, and on a large scan they cost time and memory.
 	Passes bool
+	// SlimObjects drops the parsed documents as the rules' input takes them
+	// in (policies.BuildInputSlim): set it when neither the post-processors nor
+	// the caller read more of Result.Graph's objects than apiVersion, kind,
+	// metadata and container images (not with snapshots or PolicyReports).
+	SlimObjects bool
 }
 
 // Result is a finished scan.
@@ -131,7 +136,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// naming both), not reported twice.
 	g.MergeFileDuplicates()
 	done()
-	rep, err := evaluate(ctx, opts.Engine, g, rules, opts.Enrich, opts.Facts, opts.Passes)
+	rep, err := evaluate(ctx, opts.Engine, g, rules, opts.Enrich, opts.Facts, opts.Passes, opts.SlimObjects)
 	if err != nil {
 		return nil, err
 	}
@@ -205,14 +210,23 @@ func Evaluator(e *policies.Engine, rules []policies.Rule) func(ctx context.Conte
 
 // EvaluateWith is Evaluate with settings for the enrichers.
 func EvaluateWith(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options) (*finding.Report, error) {
-	return evaluate(ctx, e, g, rules, opts, nil, false)
+	return evaluate(ctx, e, g, rules, opts, nil, false, false)
 }
 
 // Input enriches a collected graph (enrich.All) and converts it to the
 // rules' input, with extra facts added to the derived ones; the objects
 // already collected are converted while the enrichers run.
 func Input(ctx context.Context, g *graph.Graph, opts enrich.Options, extra graph.Facts) (*policies.Input, error) {
-	return policies.BuildInputWhile(g, func() graph.Facts {
+	return input(ctx, g, opts, extra, false)
+}
+
+// input is Input, with slim: policies.BuildInputSlim.
+func input(ctx context.Context, g *graph.Graph, opts enrich.Options, extra graph.Facts, slim bool) (*policies.Input, error) {
+	build := policies.BuildInputWhile
+	if slim {
+		build = policies.BuildInputSlim
+	}
+	return build(g, func() graph.Facts {
 		facts := enrich.Graph(ctx, g, opts)
 		maps.Copy(facts, extra)
 		return facts
@@ -220,10 +234,11 @@ func Input(ctx context.Context, g *graph.Graph, opts enrich.Options, extra graph
 }
 
 // evaluate enriches g, runs the rules and, with passes, lists what each
-// rule judged (Options.Passes).
-func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options, facts graph.Facts, passes bool) (*finding.Report, error) {
+// rule judged (Options.Passes); with slim, the objects are slimmed as the
+// input is built (Options.SlimObjects).
+func evaluate(ctx context.Context, e *policies.Engine, g *graph.Graph, rules []policies.Rule, opts enrich.Options, facts graph.Facts, passes, slim bool) (*finding.Report, error) {
 	done := phase("prepare+input")
-	in, err := Input(ctx, g, opts, facts)
+	in, err := input(ctx, g, opts, facts, slim)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("building rule input: %w", err)

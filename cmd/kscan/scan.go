@@ -184,6 +184,9 @@ func runScan(cmd *cobra.Command, f *scanFlags, paths []string) error {
 		Enrich:         enrich.Options{PSSVersion: f.src.ci.pssVersion},
 		// In-cluster reports (--report) carry pass results too.
 		Passes: f.out.needsPasses() || f.src.kube.report != "",
+		// In-cluster reports store a snapshot of the whole objects; other
+		// post-processors read only metadata and images.
+		SlimObjects: f.src.kube.report == "",
 	})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
