@@ -43,11 +43,15 @@ deny contains finding if {
 
 # The pod-level profile and annotations are looked up once per workload, not
 # once per container.
+#
+# Most pods set RuntimeDefault or Localhost and no container annotation: then
+# only a container that sets its own profile can be reported, and the others
+# are dismissed without calling container_reason for each.
 deny contains finding if {
 	some w in k8s.workloads
 	pod := pod_profile_or_none(w)
 	annotations := k8s.annotations(w.pod_meta)
-	some c in w.containers
+	some c in candidates(w, pod, annotations)
 	reason := container_reason(pod, annotations, c)
 	finding := {
 		"key": w.key,
@@ -57,6 +61,19 @@ deny contains finding if {
 }
 
 confined := {"RuntimeDefault", "Localhost"}
+
+candidates(w, pod, annotations) := [c |
+	some c in w.containers
+	c.securityContext.seccompProfile
+] if {
+	pod in confined
+	not container_annotation(annotations)
+} else := w.containers
+
+container_annotation(annotations) if {
+	some k, _ in annotations
+	startswith(k, legacy_container_prefix)
+}
 
 container_reason(pod, annotations, c) := "sets the seccomp profile Unconfined" if {
 	container_profile(annotations, c) == "Unconfined"

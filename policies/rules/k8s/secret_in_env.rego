@@ -30,9 +30,11 @@ import data.kscan.lib.k8s
 deny contains finding if {
 	some w in k8s.workloads
 	some c in w.containers
+	candidate(c)
 	names := sort({e.name |
 		some e in k8s.list_of(object.get(c, "env", []))
 		is_string(e.name)
+		maybe_credential(e)
 		literal(e)
 		credential(e)
 	})
@@ -45,6 +47,24 @@ deny contains finding if {
 		"discriminator": c.name,
 	}
 }
+
+# maybe_credential(e): a cheap test that every credential(e) passes, so most
+# variables (PORT, LOG_LEVEL) are dismissed before the regular expressions.
+# Every credential word contains PASS, SECRET, TOKEN, KEY or CREDENTIAL, and
+# normalize only inserts or substitutes "_" between ASCII letters and digits,
+# so a word found in normalize(name) is in upper(name) too.
+candidate(c) if {
+	some e in c.env
+	maybe_credential(e)
+}
+
+maybe_credential(e) if {
+	n := upper(e.name)
+	some s in ["PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL"]
+	contains(n, s)
+}
+
+maybe_credential(e) if contains(e.value, "PRIVATE KEY")
 
 # literal(e): a value that may be a credential. Empty values, booleans,
 # references to other variables ($(VAR)) and values not known yet (a
