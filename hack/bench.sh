@@ -42,28 +42,36 @@ if wanted manifests; then
 PEERS=$KSCAN_TESTBIN
 TRIVY_MAX=${BENCH_TRIVY_MAX:-10000} # Trivy needs minutes per 10k objects
 echo "== manifests: kscan scan on a synthetic cluster (deployments, services, RBAC), $RUNS runs each, median"
-echo "   yaml.v3 = only reading and decoding the same files with yaml.v3 (hack/yamldecode): the cost of just parsing"
+echo "   yaml.v3 1t = reading and decoding the same files with yaml.v3 on one thread (hack/yamldecode -threads 1): the floor of issue #20"
+echo "   yaml.v3 2c = the same on every core (as many goroutines as kscan uses)"
+echo "   x floor = kscan / yaml.v3 1t; ks/kscan = kube-score / kscan (wall medians)"
 [[ -x $PEERS/kube-score ]] || echo "   (kube-score and trivy are compared when built: make bench-peers)"
 echo "   tidy = hack/synth (about 0.35 findings per object); messy = hack/synth -messy (40% of apps faulty, about 0.7 findings per object)"
-printf "%-6s %-8s | %-18s | %-10s | %-18s | %-18s | %-18s\n" shape objects kscan objects/s yaml.v3 kube-score trivy
+printf "%-6s %-8s | %-18s | %-10s | %-16s | %-16s | %-7s | %-18s | %-8s | %-18s\n" shape objects kscan objects/s "yaml.v3 1t" "yaml.v3 2c" "x floor" kube-score ks/kscan trivy
 for shape in ${BENCH_SHAPES:-tidy messy}; do
 for n in ${BENCH_SIZES:-1000 10000 50000}; do
 	flags=()
 	[[ $shape == messy ]] && flags=(-messy)
 	go run ./hack/synth -n "$n" "${flags[@]}" -out "$WORK/synth-$n"
 	k=$(measure "$BIN" scan "$WORK/synth-$n" --fail-on none --format json --output /dev/null)
+	y1=$(measure "$WORK/yamldecode" -threads 1 "$WORK/synth-$n")
 	y=$(measure "$WORK/yamldecode" "$WORK/synth-$n")
-	ks=–
+	read -r ksec _ <<<"$k"
+	read -r y1sec _ <<<"$y1"
+	ks=– ksx=–
 	if [[ -x $PEERS/kube-score ]]; then
-		ks=$(cell "$(measure sh -c "exec '$PEERS/kube-score' score -o json '$WORK/synth-$n'/*.yaml")")
+		ksm=$(measure sh -c "exec '$PEERS/kube-score' score -o json '$WORK/synth-$n'/*.yaml")
+		ks=$(cell "$ksm")
+		read -r kssec _ <<<"$ksm"
+		[[ $kssec != failed ]] && ksx=$(printf "%.1fx" "$(echo "$kssec / $ksec" | bc -l)")
 	fi
 	tv=–
 	if [[ -x $PEERS/trivy && $n -le $TRIVY_MAX ]]; then
 		export TRIVY_CACHE_DIR="$WORK/trivy-cache"
 		tv=$(cell "$(RUNS=1 measure "$PEERS/trivy" config --skip-check-update --quiet --format json "$WORK/synth-$n")")
 	fi
-	read -r ksec _ <<<"$k"
-	printf "%-6s %-8s | %-18s | %-10.0f | %-18s | %-18s | %-18s\n" "$shape" "$n" "$(cell "$k")" "$(echo "$n / $ksec" | bc -l)" "$(cell "$y")" "$ks" "$tv"
+	printf "%-6s %-8s | %-18s | %-10.0f | %-16s | %-16s | %-7s | %-18s | %-8s | %-18s\n" "$shape" "$n" "$(cell "$k")" "$(echo "$n / $ksec" | bc -l)" \
+		"$(cell "$y1")" "$(cell "$y")" "$(printf "%.1fx" "$(echo "$ksec / $y1sec" | bc -l)")" "$ks" "$ksx" "$tv"
 	rm -rf "$WORK/synth-$n"
 done
 done

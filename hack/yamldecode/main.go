@@ -3,10 +3,17 @@
 // decodes each document with yaml.v3 into plain Go values, on as many
 // goroutines as kscan uses, and does nothing else. Any Go tool that reads
 // manifests pays at least this much.
+//
+// -threads 1 decodes on one goroutine (and GOMAXPROCS 1, so the collector
+// does not run beside it either): the floor of issue #20, "yaml.v3 decode
+// of every document, one thread".
+//
+//	yamldecode [-threads N] DIR...
 package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -20,8 +27,17 @@ import (
 )
 
 func main() {
+	threads := flag.Int("threads", runtime.GOMAXPROCS(0), "goroutines decoding documents (1: one thread, GOMAXPROCS 1)")
+	flag.Parse()
+	if *threads < 1 {
+		fmt.Fprintln(os.Stderr, "yamldecode: -threads must be at least 1")
+		os.Exit(2)
+	}
+	if *threads == 1 {
+		runtime.GOMAXPROCS(1)
+	}
 	var files []string
-	for _, root := range os.Args[1:] {
+	for _, root := range flag.Args() {
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -40,7 +56,7 @@ func main() {
 	var docs, failed atomic.Int64
 	jobs := make(chan string)
 	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	for w := 0; w < *threads; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
