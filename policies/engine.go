@@ -47,6 +47,9 @@ type Rule struct {
 	// custom.applies_to, see targets.go); empty when it declares none.
 	AppliesTo []string
 	appliesTo []selector
+	// Watch says what the findings depend on, for kscan scan --watch
+	// (METADATA custom.watch, see Watch).
+	Watch Watch
 }
 
 // Options configures Load.

@@ -51,6 +51,9 @@ func ruleFromModule(file string, m *ast.Module) (Rule, error) {
 		return Rule{}, fmt.Errorf("%s: %s: %w", loc, r.ID, err)
 	}
 	r.appliesTo = sels
+	if r.Watch, err = ParseWatch(a.Custom["watch"]); err != nil {
+		return Rule{}, fmt.Errorf("%s: %s: %w", loc, r.ID, err)
+	}
 	if r.ID == "" {
 		return Rule{}, fmt.Errorf("%s: METADATA custom.id is missing", loc)
 	}

@@ -48,10 +48,16 @@ type Named struct {
 	Params      []Param  `json:"parameters,omitempty"`
 	Columns     []string `json:"columns,omitempty"`
 	// Limits says what the answer cannot know from the data kscan has.
-	Limits  string  `json:"limits,omitempty"`
-	File    string  `json:"file"`
-	Custom  bool    `json:"custom,omitempty"`
-	Package ast.Ref `json:"-"`
+	Limits string `json:"limits,omitempty"`
+	// Watch says what the rows depend on, for kscan query --watch
+	// (METADATA custom.watch, see policies.Watch); with Watch.Namespace,
+	// WatchKey is the column whose value is the id of the object each row
+	// is about (custom.watch_key).
+	Watch    policies.Watch `json:"watch,omitzero"`
+	WatchKey string         `json:"watch_key,omitempty"`
+	File     string         `json:"file"`
+	Custom   bool           `json:"custom,omitempty"`
+	Package  ast.Ref        `json:"-"`
 }
 
 // Options configures Load.
@@ -196,6 +202,14 @@ func namedFromModule(file string, m *ast.Module) (Named, error) {
 	}
 	if q.Name == "" {
 		return Named{}, fmt.Errorf("%s: METADATA custom.name is missing", loc)
+	}
+	w, err := policies.ParseWatch(a.Custom["watch"])
+	if err != nil {
+		return Named{}, fmt.Errorf("%s: query %s: %w", loc, q.Name, err)
+	}
+	q.Watch, q.WatchKey = w, str("watch_key")
+	if w.Namespace && q.WatchKey == "" {
+		return Named{}, fmt.Errorf("%s: query %s: METADATA custom.watch: namespace needs custom.watch_key, the column naming the object of each row", loc, q.Name)
 	}
 	if q.Title == "" {
 		return Named{}, fmt.Errorf("%s: METADATA title is missing for query %s", loc, q.Name)

@@ -193,3 +193,34 @@ result contains {"name": w.name} if {
 }
 
 func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }
+
+// TestWatchMetadata: custom.watch and custom.watch_key are read; watch:
+// namespace without the key column, or a watch of another shape, is an
+// error naming the file.
+func TestWatchMetadata(t *testing.T) {
+	e, err := Load(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, ok := e.Lookup("exposed-workloads")
+	if !ok || !q.Watch.Namespace || q.WatchKey != "workload" {
+		t.Errorf("exposed-workloads: watch %+v, key %q; want namespace, workload", q.Watch, q.WatchKey)
+	}
+	if q, _ := e.Lookup("image-versions"); q.Watch.Declared() {
+		t.Errorf("image-versions counts across namespaces, but declares %+v", q.Watch)
+	}
+	for name, custom := range map[string]string{
+		"nokey.rego":  "#   watch: namespace\n",
+		"shape.rego":  "#   watch: everything\n",
+		"number.rego": "#   watch: [1]\n",
+	} {
+		dir := t.TempDir()
+		src := "# METADATA\n# title: T\n# custom:\n#   name: t\n" + custom + "package kscan.queries.t\n\nresult := []\n"
+		if err := writeFile(dir+"/"+name, src); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(context.Background(), Options{QueryDirs: []string{dir}}); err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "watch") {
+			t.Errorf("%s: err = %v, want one naming the file and custom.watch", name, err)
+		}
+	}
+}

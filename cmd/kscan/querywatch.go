@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kscan-io/kscan/collectors/kube"
 	"github.com/kscan-io/kscan/enrich"
-	"github.com/kscan-io/kscan/graph"
+	"github.com/kscan-io/kscan/internal/incremental"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/query"
 	"github.com/kscan-io/kscan/scan"
@@ -25,28 +25,30 @@ import (
 const watchDebounce = 100 * time.Millisecond
 
 // runQueryWatch keeps answering a query against a live cluster: informers
-// keep the cluster's objects current, each change (debounced) rebuilds the
-// graph from their caches and re-evaluates the whole query, and the rows
-// that appeared and disappeared are printed as "+" and "-" lines (or JSON
-// lines), until the context ends (SIGINT, SIGTERM).
+// keep the cluster's objects current and each change (debounced) is
+// re-evaluated, for a named query declaring custom.watch only in the
+// namespaces it touched (internal/incremental), else over the whole cluster;
+// the rows that appeared and disappeared are printed as "+" and "-" lines
+// (or JSON lines), until the context ends (SIGINT, SIGTERM).
 func runQueryWatch(ctx context.Context, cmd *cobra.Command, f *scanFlags, e *query.Engine, what string, isNamed bool, params map[string]string, format string, paths []string) error {
-	return watchRows(ctx, cmd, f, format, paths, func(g *graph.Graph) (*query.Result, error) {
-		redactSecrets(g)
-		in, err := scan.Input(ctx, g, enrich.Options{PSSVersion: f.src.ci.pssVersion}, nil)
-		if err != nil {
-			return nil, err
-		}
-		if isNamed {
-			return e.RunNamed(ctx, in, what, params)
-		}
-		return e.Run(ctx, in, what, params)
-	})
+	o := incremental.QueryOptions{Expr: what, Params: params, Enrich: enrich.Options{PSSVersion: f.src.ci.pssVersion}, Prepare: redactSecrets}
+	if isNamed {
+		o.Name, o.Expr = what, ""
+	}
+	var columns []string
+	o.Columns = func(c []string) { columns = c }
+	spec, err := incremental.Query(e, o)
+	if err != nil {
+		return err
+	}
+	return watchRows(ctx, cmd, f, format, paths, spec, func() []string { return columns })
 }
 
 // watchRows is the loop of every --watch: informers keep one cluster
-// current; after each change (debounced) answer turns a new graph into rows,
-// and the rows that appeared and disappeared are printed.
-func watchRows(ctx context.Context, cmd *cobra.Command, f *scanFlags, format string, paths []string, answer func(g *graph.Graph) (*query.Result, error)) error {
+// current; after each change (debounced) the evaluator re-evaluates what
+// the changes touched, and the rows that appeared and disappeared are
+// printed with the columns of the first answer.
+func watchRows(ctx context.Context, cmd *cobra.Command, f *scanFlags, format string, paths []string, spec incremental.Spec, columns func() []string) error {
 	k := &f.src.kube
 	if !k.enabled() {
 		return fmt.Errorf("--watch needs a live cluster: --kubeconfig, --context or --in-cluster")
@@ -65,10 +67,17 @@ func watchRows(ctx context.Context, cmd *cobra.Command, f *scanFlags, format str
 		return err
 	}
 	stderr := cmd.ErrOrStderr()
-	changes := make(chan struct{}, 1)
-	notify := func() {
+	// The changes since the last evaluation; wake says one is due. Both
+	// are bounded: changes holds at most one entry per namespace and type.
+	var mu sync.Mutex
+	pending := map[kube.Change]bool{}
+	wake := make(chan struct{}, 1)
+	notify := func(c kube.Change) {
+		mu.Lock()
+		pending[c] = true
+		mu.Unlock()
 		select {
-		case changes <- struct{}{}:
+		case wake <- struct{}{}:
 		default: // an evaluation is already due
 		}
 	}
@@ -86,46 +95,39 @@ func watchRows(ctx context.Context, cmd *cobra.Command, f *scanFlags, format str
 		return err
 	}
 	out := cmd.OutOrStdout()
-	prev := map[string]map[string]any{}
-	var columns []string
+	ev := incremental.New(w, spec)
 	debug := os.Getenv("KSCAN_DEBUG_TIMINGS") != ""
-	evaluate := func() error {
-		start := time.Now()
-		g := w.Graph()
-		built := time.Since(start)
-		res, err := answer(g)
-		if err != nil {
-			return err
-		}
+	show := func(u *incremental.Update) error {
 		if debug {
-			fmt.Fprintf(stderr, "kscan: watch update: graph %v, facts and evaluation %v, %d objects\n", built.Round(time.Millisecond), (time.Since(start) - built).Round(time.Millisecond), g.Len())
-		}
-		if columns == nil {
-			columns = res.Columns
-		}
-		cur := make(map[string]map[string]any, len(res.Rows))
-		for _, r := range res.Rows {
-			b, _ := json.Marshal(r) // map keys sorted: one row, one string
-			cur[string(b)] = r
+			how := fmt.Sprintf("incremental, %d namespaces", u.Namespaces)
+			if u.Full {
+				how = "full: " + u.Reason
+			}
+			fmt.Fprintf(stderr, "kscan: watch update (%s): graph %v, facts and evaluation %v, %d objects\n", how, u.GraphTime.Round(time.Millisecond), u.EvalTime.Round(time.Millisecond), u.Objects)
 		}
 		now := time.Now().UTC()
-		if err := printDiff(out, format, now, columns, diffKeys(cur, prev), "-", prev); err != nil {
+		cols := columns()
+		if err := printDiff(out, format, now, cols, incremental.Keys(u.Removed), "-", u.Removed); err != nil {
 			return err
 		}
-		if err := printDiff(out, format, now, columns, diffKeys(prev, cur), "+", cur); err != nil {
-			return err
-		}
-		prev = cur
-		return nil
+		return printDiff(out, format, now, cols, incremental.Keys(u.Added), "+", u.Added)
 	}
-	if err := evaluate(); err != nil {
+	// Changes before the first answer are in it.
+	mu.Lock()
+	clear(pending)
+	mu.Unlock()
+	u, err := ev.Full(ctx, "first evaluation")
+	if err != nil {
+		return err
+	}
+	if err := show(u); err != nil {
 		return err
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil // SIGINT: a clean end
-		case <-changes:
+		case <-wake:
 		}
 		select { // let the rest of this change arrive
 		case <-ctx.Done():
@@ -133,28 +135,30 @@ func watchRows(ctx context.Context, cmd *cobra.Command, f *scanFlags, format str
 		case <-time.After(watchDebounce):
 		}
 		select {
-		case <-changes:
+		case <-wake:
 		default:
 		}
-		if err := evaluate(); err != nil {
+		mu.Lock()
+		changes := make([]kube.Change, 0, len(pending))
+		for c := range pending {
+			changes = append(changes, c)
+		}
+		clear(pending)
+		mu.Unlock()
+		if len(changes) == 0 {
+			continue // already in the last answer
+		}
+		u, err := ev.Apply(ctx, changes)
+		if err == nil {
+			err = show(u)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			fmt.Fprintf(stderr, "error: %v\n", err)
 		}
 	}
-}
-
-// diffKeys lists the keys of b missing from a, sorted.
-func diffKeys(a, b map[string]map[string]any) []string {
-	var out []string
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 func printDiff(w io.Writer, format string, now time.Time, columns, keys []string, op string, rows map[string]map[string]any) error {
@@ -184,27 +188,15 @@ func printDiff(w io.Writer, format string, now time.Time, columns, keys []string
 }
 
 // runScanWatch is kscan scan --watch: the selected rules re-evaluated on
-// every change of a live cluster, findings printed as they appear (+) and
-// are fixed (-). Suppressions, baselines and reports are not applied.
+// every change of a live cluster (in the namespaces it touched when every
+// selected rule declares custom.watch, internal/incremental), findings
+// printed as they appear (+) and are fixed (-). Suppressions, baselines and
+// reports are not applied.
 func runScanWatch(cmd *cobra.Command, f *scanFlags, engine *policies.Engine, paths []string) error {
 	rules, err := scan.SelectRules(engine.Rules(), f.rules, f.skipRules, f.severities)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	columns := []string{"severity", "rule", "resource", "message", "location"}
-	return watchRows(ctx, cmd, f, f.format, paths, func(g *graph.Graph) (*query.Result, error) {
-		rep, err := scan.EvaluateWith(ctx, engine, g, rules, enrich.Options{PSSVersion: f.src.ci.pssVersion})
-		if err != nil {
-			return nil, err
-		}
-		res := &query.Result{Columns: columns}
-		for _, fd := range rep.Findings {
-			res.Rows = append(res.Rows, map[string]any{
-				"severity": fd.Severity, "rule": fd.RuleID, "resource": fd.Resource,
-				"message": fd.Message, "location": fd.Location.String(), "fingerprint": fd.Fingerprint,
-			})
-		}
-		return res, nil
-	})
+	spec := incremental.Scan(engine, rules, enrich.Options{PSSVersion: f.src.ci.pssVersion})
+	return watchRows(cmd.Context(), cmd, f, f.format, paths, spec, func() []string { return incremental.ScanColumns })
 }

@@ -9,9 +9,11 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -44,16 +46,35 @@ type WatchOptions struct {
 type Watcher struct {
 	scan    *clusterScan
 	targets []target
-	stores  []cache.Store
+	// stores are the informers' caches, indexed by namespace
+	// (cache.NamespaceIndex) so that one namespace's objects are found
+	// without walking the others.
+	stores  []cache.Indexer
 	version string
 	mu      sync.Mutex
 	warned  map[string]bool
 }
 
+// Change is what one informer event changed: an object of Type (a graph
+// node type, "k8s:apps/Deployment") in Namespace ("" for a cluster-scoped
+// object). Resync is set for the informers' periodic re-delivery of an
+// unchanged object, Unknown when the event's object could not be read (a
+// deletion whose final state is unknown): callers evaluate everything then.
+type Change struct {
+	Namespace string
+	Type      string
+	Resync    bool
+	Unknown   bool
+}
+
+// Cluster reports whether the change may touch more than one namespace: a
+// cluster-scoped object, a resync or an unreadable event.
+func (c Change) Cluster() bool { return c.Namespace == "" || c.Resync || c.Unknown }
+
 // Watch starts informers for the built-in types of opts.Clusters[0] and
 // returns once their caches are filled. changed is called (from informer
 // goroutines; it must not block) after every add, update and delete.
-func Watch(ctx context.Context, opts WatchOptions, changed func()) (*Watcher, error) {
+func Watch(ctx context.Context, opts WatchOptions, changed func(Change)) (*Watcher, error) {
 	if len(opts.Clusters) != 1 {
 		return nil, fmt.Errorf("watching needs exactly one cluster (%d selected)", len(opts.Clusters))
 	}
@@ -92,13 +113,13 @@ func Watch(ctx context.Context, opts WatchOptions, changed func()) (*Watcher, er
 	}
 	dynFactory := dynamicinformer.NewDynamicSharedInformerFactory(dyn, opts.Resync)
 	metaFactory := metadatainformer.NewSharedInformerFactory(meta, opts.Resync)
-	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { changed() },
-		UpdateFunc: func(any, any) { changed() },
-		DeleteFunc: func(any) { changed() },
-	}
 	var synced []cache.InformerSynced
 	for _, t := range w.targets {
+		handler := cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(o any) { changed(t.change(o, nil)) },
+			UpdateFunc: func(old, o any) { changed(t.change(o, old)) },
+			DeleteFunc: func(o any) { changed(t.change(o, nil)) },
+		}
 		var inf informers.GenericInformer
 		if t.gvr.Group == "" && t.gvr.Resource == "secrets" {
 			inf = metaFactory.ForResource(t.gvr)
@@ -121,7 +142,7 @@ func Watch(ctx context.Context, opts WatchOptions, changed func()) (*Watcher, er
 		if _, err := si.AddEventHandler(handler); err != nil {
 			return nil, err
 		}
-		w.stores = append(w.stores, si.GetStore())
+		w.stores = append(w.stores, si.GetIndexer())
 		synced = append(synced, si.HasSynced)
 	}
 	dynFactory.Start(ctx.Done())
@@ -159,14 +180,30 @@ func (w *Watcher) isWarned(key string) bool {
 
 // Graph builds a new graph from the informers' caches, with the nodes a
 // scan of the cluster would make (same identity, source and shape).
-func (w *Watcher) Graph() *graph.Graph {
+func (w *Watcher) Graph() *graph.Graph { return w.graph(nil) }
+
+// GraphOf builds a graph of the objects of the given namespaces, their
+// Namespace objects and every other cluster-scoped object (ClusterRoles,
+// bindings, Nodes…): what a namespace-local answer about those namespaces
+// reads (see internal/incremental). The objects are the same nodes Graph
+// makes; the other namespaces' objects and Namespace objects are left out.
+func (w *Watcher) GraphOf(namespaces map[string]bool) *graph.Graph {
+	if namespaces == nil {
+		namespaces = map[string]bool{}
+	}
+	return w.graph(namespaces)
+}
+
+// graph builds the graph of everything (only == nil) or of the namespaces
+// in only (see GraphOf).
+func (w *Watcher) graph(only map[string]bool) *graph.Graph {
 	g := graph.New()
 	if w.version != "" {
 		g.SetKubeVersion(w.scan.cluster.Name, w.version)
 	}
 	s := &clusterScan{opts: w.scan.opts, cluster: w.scan.cluster, multi: w.scan.multi, g: g}
 	for i, t := range w.targets {
-		items := w.stores[i].List()
+		items := w.items(i, only)
 		objs := make([]map[string]any, 0, len(items))
 		for _, it := range items {
 			if m := objectOf(it, t); m != nil {
@@ -178,6 +215,69 @@ func (w *Watcher) Graph() *graph.Graph {
 		s.add(t, objs)
 	}
 	return g
+}
+
+// items lists the cached objects of target i: all of them (only == nil),
+// or those of the namespaces in only through the namespace index (for a
+// cluster-scoped type all of them, but of Namespaces only those in only).
+func (w *Watcher) items(i int, only map[string]bool) []any {
+	t, st := w.targets[i], w.stores[i]
+	switch {
+	case only == nil:
+		return st.List()
+	case t.isNamespaceType():
+		var out []any
+		for ns := range only {
+			if o, ok, err := st.GetByKey(ns); err == nil && ok {
+				out = append(out, o)
+			}
+		}
+		return out
+	case !t.namespaced:
+		return st.List()
+	}
+	var out []any
+	for ns := range only {
+		objs, err := st.ByIndex(cache.NamespaceIndex, ns)
+		if err != nil {
+			// The index exists on every informer and on NewStoreWatcher's
+			// stores; without it, everything (the caller discards rows of
+			// other namespaces, so more objects are never wrong).
+			return st.List()
+		}
+		out = append(out, objs...)
+	}
+	return out
+}
+
+func (t target) isNamespaceType() bool { return t.gvr.Group == "" && t.gvr.Resource == "namespaces" }
+
+// nodeType is the graph node type of the target's objects.
+func (t target) nodeType() string { return graph.K8sType(t.gvr.GroupVersion().String(), t.kind) }
+
+// change describes an informer event on obj (old: the previous state of an
+// update, nil otherwise).
+func (t target) change(obj, old any) Change {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	c := Change{Type: t.nodeType()}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		c.Unknown = true
+		return c
+	}
+	if t.namespaced {
+		c.Namespace = m.GetNamespace()
+	}
+	if old != nil {
+		// The informers' periodic resync delivers every object again,
+		// unchanged: an update with the same resourceVersion.
+		if om, err := meta.Accessor(old); err == nil && om.GetResourceVersion() == m.GetResourceVersion() {
+			c.Resync = true
+		}
+	}
+	return c
 }
 
 // objectOf copies a cached object into a plain map (add normalises it in
@@ -201,4 +301,127 @@ func objKey(m map[string]any) string {
 	ns, _ := meta["namespace"].(string)
 	name, _ := meta["name"].(string)
 	return ns + "/" + name
+}
+
+// couplingGroups are the API groups whose objects may name objects of other
+// namespaces: RoleBinding subjects (a ServiceAccount of another namespace)
+// and the Gateway API (a route's parentRefs and backendRefs, a
+// ReferenceGrant's from, a Gateway's certificateRefs). Every other built-in
+// type kscan reads refers within its own namespace or to cluster-scoped
+// objects (Services and Ingresses select and name in their namespace, pods
+// mount and run as objects of theirs, owners are in the same namespace).
+var couplingGroups = map[string]bool{"rbac.authorization.k8s.io": true, "gateway.networking.k8s.io": true}
+
+// Couplings lists the pairs of namespaces an object of one names the other
+// (a "namespace" field anywhere in its spec, subjects or rules that is not
+// its own namespace): answers about one may depend on the other's objects.
+// Pairs are [object's namespace, named namespace], sorted.
+func (w *Watcher) Couplings() [][2]string {
+	seen := map[[2]string]bool{}
+	for i, t := range w.targets {
+		if !t.namespaced || !couplingGroups[t.gvr.Group] {
+			continue
+		}
+		for _, it := range w.stores[i].List() {
+			u, ok := it.(*unstructured.Unstructured)
+			if !ok {
+				continue
+			}
+			own := u.GetNamespace()
+			for k, v := range u.Object {
+				if k == "metadata" || k == "status" {
+					continue
+				}
+				namedNamespaces(v, func(ns string) {
+					if ns != own {
+						seen[[2]string{own, ns}] = true
+					}
+				})
+			}
+		}
+	}
+	out := make([][2]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i][0] != out[j][0] {
+			return out[i][0] < out[j][0]
+		}
+		return out[i][1] < out[j][1]
+	})
+	return out
+}
+
+// namedNamespaces calls f with the string value of every "namespace" key
+// in v, at any depth.
+func namedNamespaces(v any, f func(string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "namespace" && s != "" {
+				f(s)
+				continue
+			}
+			namedNamespaces(e, f)
+		}
+	case []any:
+		for _, e := range x {
+			namedNamespaces(e, f)
+		}
+	}
+}
+
+// WatchType is a resource type NewStoreWatcher keeps.
+type WatchType struct {
+	Group, Version, Resource, Kind string
+	Namespaced                     bool
+}
+
+// NewStoreWatcher returns a Watcher whose caches the caller fills (Apply,
+// Remove) instead of informers: the same client-go stores, indexed by
+// namespace, and the same graphs as Watch's, for tests and benchmarks of
+// what is built from a live cluster's caches.
+func NewStoreWatcher(clusterName, kubeVersion string, types []WatchType) *Watcher {
+	s := &clusterScan{opts: Options{SkipCustomResources: true}, cluster: Cluster{Name: clusterName}, g: graph.New()}
+	w := &Watcher{scan: s, version: kubeVersion, warned: map[string]bool{}}
+	for _, wt := range types {
+		w.targets = append(w.targets, target{gvr: schema.GroupVersionResource{Group: wt.Group, Version: wt.Version, Resource: wt.Resource},
+			kind: wt.Kind, namespaced: wt.Namespaced})
+	}
+	sort.Slice(w.targets, func(i, j int) bool { return w.targets[i].String() < w.targets[j].String() })
+	for range w.targets {
+		w.stores = append(w.stores, cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}))
+	}
+	return w
+}
+
+// storeOf finds the store of obj's type.
+func (w *Watcher) storeOf(obj *unstructured.Unstructured) (int, error) {
+	gvk := obj.GroupVersionKind()
+	for i, t := range w.targets {
+		if t.gvr.Group == gvk.Group && t.kind == gvk.Kind {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%s %s: not a watched type", gvk, obj.GetName())
+}
+
+// Apply adds or replaces obj in a NewStoreWatcher's caches and returns the
+// Change an informer would report.
+func (w *Watcher) Apply(obj *unstructured.Unstructured) (Change, error) {
+	i, err := w.storeOf(obj)
+	if err != nil {
+		return Change{}, err
+	}
+	return w.targets[i].change(obj, nil), w.stores[i].Update(obj)
+}
+
+// Remove deletes obj from a NewStoreWatcher's caches.
+func (w *Watcher) Remove(obj *unstructured.Unstructured) (Change, error) {
+	i, err := w.storeOf(obj)
+	if err != nil {
+		return Change{}, err
+	}
+	return w.targets[i].change(obj, nil), w.stores[i].Delete(obj)
 }

@@ -9,6 +9,8 @@
 #   load-balanced Service".
 # custom:
 #   name: exposed-workloads
+#   watch: namespace
+#   watch_key: workload
 #   columns: [workload, via, entry, protocol, ports, path]
 #   parameters:
 #     - name: via

@@ -7,6 +7,8 @@
 #   when it forwards to nothing among the inputs).
 # custom:
 #   name: internet-entrypoints
+#   watch: namespace
+#   watch_key: entry
 #   columns: [entry, via, protocols, ports, hosts, workloads]
 package kscan.queries.internet_entrypoints
 

@@ -11,6 +11,8 @@
 #   (leader election, operators) are not seen: check before deleting.
 # custom:
 #   name: orphaned-config
+#   watch: namespace
+#   watch_key: object
 #   columns: [object, keys, source]
 #   limits: objects read through the API by name (operators, leader election) look unused
 package kscan.queries.orphaned_config

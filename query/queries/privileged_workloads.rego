@@ -8,6 +8,8 @@
 #   workload meets (judged by Kubernetes' own checks, pss/).
 # custom:
 #   name: privileged-workloads
+#   watch: namespace
+#   watch_key: workload
 #   columns: [workload, container, reasons, pss_level]
 package kscan.queries.privileged_workloads
 

@@ -11,6 +11,7 @@
 #   inputs (admin, edit, view of a real cluster) may take.
 # custom:
 #   name: unbound-roles
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding"]
 #   columns: [role, rules, aggregates_into, source]
 #   limits: only bindings among the inputs count
 package kscan.queries.unbound_roles

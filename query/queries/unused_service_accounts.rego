@@ -8,6 +8,8 @@
 #   not seen: check before deleting.
 # custom:
 #   name: unused-service-accounts
+#   watch: namespace
+#   watch_key: service_account
 #   columns: [service_account, bindings, source]
 #   limits: only workloads among the inputs count as users
 package kscan.queries.unused_service_accounts

@@ -12,6 +12,8 @@
 #   authorizer.
 # custom:
 #   name: who-can-read-secrets
+#   watch: namespace
+#   watch_key: binding
 #   columns: [subject, verbs, namespace, secrets, binding, role]
 #   parameters:
 #     - name: namespace

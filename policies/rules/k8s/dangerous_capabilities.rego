@@ -11,6 +11,7 @@
 #   (k8s/pss-capabilities-restricted).
 # custom:
 #   id: k8s/dangerous-capabilities
+#   watch: namespace
 #   severity: high
 #   identity: resource + container
 #   applies_to:

@@ -6,6 +6,7 @@
 #   of them, and their API calls cannot be told apart in audit logs.
 # custom:
 #   id: k8s/default-service-account
+#   watch: namespace
 #   severity: low
 #   identity: resource
 #   applies_to:

@@ -10,6 +10,7 @@
 #   workload, with the reason the API server gives.
 # custom:
 #   id: k8s/host-namespace
+#   watch: namespace
 #   severity: high
 #   identity: resource
 #   applies_to:

@@ -9,6 +9,7 @@
 #   workload, with the reason the API server gives.
 # custom:
 #   id: k8s/host-path
+#   watch: namespace
 #   severity: high
 #   identity: resource + "hostPath" (one finding per workload)
 #   applies_to:

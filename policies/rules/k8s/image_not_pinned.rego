@@ -7,6 +7,7 @@
 #   (Images with no tag or the latest tag are reported by k8s/image-tag-latest.)
 # custom:
 #   id: k8s/image-not-pinned
+#   watch: namespace
 #   severity: medium
 #   identity: resource + container
 #   applies_to:

@@ -6,6 +6,7 @@
 #   does not roll back the image.
 # custom:
 #   id: k8s/image-tag-latest
+#   watch: namespace
 #   severity: high
 #   identity: resource + container
 #   applies_to:

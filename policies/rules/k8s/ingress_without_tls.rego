@@ -6,6 +6,7 @@
 #   can be altered on the way.
 # custom:
 #   id: k8s/ingress-without-tls
+#   watch: namespace
 #   severity: medium
 #   identity: resource
 #   applies_to:

@@ -15,6 +15,7 @@
 #   match it.
 # custom:
 #   id: k8s/internet-exposed
+#   watch: namespace
 #   aliases: [k8s/public-loadbalancer]
 #   severity: high
 #   identity: resource + kind of exposure (load balancer, NodePort, Ingress, …)

@@ -7,6 +7,7 @@
 #   bare Pods are not long-running services and are not judged.
 # custom:
 #   id: k8s/missing-probes
+#   watch: namespace
 #   severity: low
 #   identity: resource + container
 #   applies_to:

@@ -7,6 +7,7 @@
 #   set resources and are not judged.
 # custom:
 #   id: k8s/missing-resource-limits
+#   watch: namespace
 #   severity: low
 #   identity: resource + container
 #   applies_to:

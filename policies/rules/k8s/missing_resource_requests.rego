@@ -7,6 +7,7 @@
 #   planning. Ephemeral containers cannot set resources and are not judged.
 # custom:
 #   id: k8s/missing-resource-requests
+#   watch: namespace
 #   severity: low
 #   identity: resource + container
 #   applies_to:

@@ -6,6 +6,7 @@
 #   compromised pod anywhere in the cluster can reach all of them.
 # custom:
 #   id: k8s/namespace-without-networkpolicy
+#   watch: namespace
 #   severity: medium
 #   identity: resource
 #   applies_to:

@@ -7,6 +7,7 @@
 #   hostPath volumes included. Labels for audit and warn only report.
 # custom:
 #   id: k8s/namespace-without-pss
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "k8s:core/Namespace"

@@ -7,6 +7,7 @@
 #   than intended.
 # custom:
 #   id: k8s/nodeport-service
+#   watch: namespace
 #   severity: low
 #   identity: resource
 #   applies_to:

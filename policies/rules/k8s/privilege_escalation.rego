@@ -11,6 +11,7 @@
 #   workload, with the reason the API server gives.
 # custom:
 #   id: k8s/privilege-escalation
+#   watch: namespace
 #   severity: medium
 #   identity: resource
 #   applies_to:

@@ -13,6 +13,7 @@
 #   workload, with the reason the API server gives.
 # custom:
 #   id: k8s/privileged-container
+#   watch: namespace
 #   severity: critical
 #   identity: resource
 #   applies_to:

@@ -7,6 +7,7 @@
 #   message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-capabilities-restricted
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

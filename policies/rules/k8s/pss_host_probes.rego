@@ -8,6 +8,7 @@
 #   message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-host-probes
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

@@ -9,6 +9,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-proc-mount
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

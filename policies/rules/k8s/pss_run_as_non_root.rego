@@ -7,6 +7,7 @@
 #   --pss-version; the message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-run-as-non-root
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

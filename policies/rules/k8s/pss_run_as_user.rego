@@ -7,6 +7,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-run-as-user
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

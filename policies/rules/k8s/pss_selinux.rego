@@ -8,6 +8,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-selinux
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

@@ -10,6 +10,7 @@
 #   reason the API server gives.
 # custom:
 #   id: k8s/pss-sysctls
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

@@ -10,6 +10,7 @@
 #   version, read from the Namespace in the manifests or the live cluster.
 # custom:
 #   id: k8s/pss-violation
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

@@ -8,6 +8,7 @@
 #   --pss-version; the message is the reason the API server gives.
 # custom:
 #   id: k8s/pss-volume-types
+#   watch: namespace
 #   identity: resource
 #   applies_to:
 #     - "workloads"

@@ -9,6 +9,7 @@
 #   restricted controls are k8s/pss-run-as-non-root and k8s/pss-run-as-user.
 # custom:
 #   id: k8s/run-as-root
+#   watch: namespace
 #   severity: medium
 #   identity: resource + container
 #   applies_to:

@@ -11,6 +11,7 @@
 #   RBAC bindings calls the API on purpose and is not reported.
 # custom:
 #   id: k8s/sa-token-automount
+#   watch: namespace
 #   severity: low
 #   identity: resource
 #   applies_to:

@@ -12,6 +12,7 @@
 #   (baseline) and k8s/pss-seccomp-restricted.
 # custom:
 #   id: k8s/seccomp-unconfined
+#   watch: namespace
 #   severity: low
 #   identity: resource + container (pod for the pod-level profile)
 #   applies_to:

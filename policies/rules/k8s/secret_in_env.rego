@@ -13,6 +13,7 @@
 #   $(OTHER_VAR)) are not reported.
 # custom:
 #   id: k8s/secret-in-env
+#   watch: namespace
 #   severity: high
 #   identity: resource + container
 #   applies_to:

@@ -7,6 +7,7 @@
 #   the container immutable.
 # custom:
 #   id: k8s/writable-root-fs
+#   watch: namespace
 #   severity: low
 #   identity: resource + container
 #   applies_to:

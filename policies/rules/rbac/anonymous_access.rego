@@ -6,6 +6,7 @@
 #   anyone who can reach the API server.
 # custom:
 #   id: rbac/anonymous-access
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   severity: critical
 #   identity: resource + subject
 #   applies_to:

@@ -10,6 +10,7 @@
 #   any other subject is, in kube-system too.
 # custom:
 #   id: rbac/cluster-admin-binding
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   severity: high
 #   identity: resource + subject
 #   applies_to:

@@ -6,6 +6,7 @@
 #   those pods, including ones added later by anyone who can create pods there.
 # custom:
 #   id: rbac/default-sa-binding
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   severity: medium
 #   identity: resource + subject
 #   applies_to:

@@ -12,6 +12,7 @@
 #   against a snapshot.
 # custom:
 #   id: rbac/drift
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   severity: high
 #   identity: resource + reference, cluster, subject, change, role and origin
 #   remediation: |

@@ -16,6 +16,7 @@
 #   cluster's (live scans) or --kube-version (files).
 # custom:
 #   id: rbac/modified-builtin
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   identity: resource
 #   severity: high
 #   remediation: |

@@ -6,6 +6,7 @@
 #   position. Only roles that some binding grants are reported.
 # custom:
 #   id: rbac/pod-exec
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   severity: medium
 #   identity: resource (for a built-in role, the binding and the role)
 #   applies_to:

@@ -7,6 +7,7 @@
 #   grants are reported; the message names who holds them.
 # custom:
 #   id: rbac/secrets-read
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   severity: high
 #   identity: resource (for a built-in role, the binding and the role)
 #   applies_to:

@@ -9,6 +9,7 @@
 #   is reported as low.
 # custom:
 #   id: rbac/wildcard-rule
+#   watch: ["k8s:rbac.authorization.k8s.io/Role", "k8s:rbac.authorization.k8s.io/RoleBinding", "k8s:rbac.authorization.k8s.io/ClusterRole", "k8s:rbac.authorization.k8s.io/ClusterRoleBinding", "k8s:core/ServiceAccount"]
 #   severity: medium
 #   identity: resource + rule index
 #   applies_to:
