@@ -9,16 +9,17 @@ import "fmt"
 // right: every change re-evaluates the whole cluster.
 type Watch struct {
 	// Namespace ("watch: namespace"): every finding (row) is about one
-	// object. One about a namespaced object of namespace N, or about the
+	// node. One about a namespaced object of namespace N, or about the
 	// Namespace N itself, depends only on the objects of N, on the
 	// Namespace N, on the objects of the namespaces N's objects name or are
-	// named by (RoleBinding subjects, Gateway API references) and on
-	// cluster-scoped objects other than Namespaces. One about another
-	// cluster-scoped object depends on cluster-scoped objects only.
+	// named by (RoleBinding subjects, Gateway API references) and on nodes
+	// that are not namespaced (cluster-scoped objects other than
+	// Namespaces; IAM, registry and Pulumi nodes). One about a node that is
+	// not namespaced depends on such nodes only.
 	Namespace bool `json:"namespace,omitempty"`
 	// Types ("watch: [k8s:rbac.authorization.k8s.io/Role, …]"): the findings
-	// depend only on objects of these node types, wherever they are; a
-	// change of another type leaves them as they are.
+	// depend only on objects of these node types (globs: "aws:*"), wherever
+	// they are; a change of another type leaves them as they are.
 	Types []string `json:"types,omitempty"`
 }
 

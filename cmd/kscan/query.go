@@ -41,7 +41,8 @@ const queryExamples = `  # Which Pods are exposed to the Internet via a load-bal
   kscan query 'some w in kscan.workloads; kscan.exposed(w); workload := w.id' k8s/
   kscan query '[{"pod": w.id, "image": c.image} | some w in kscan.workloads; some c in kscan.containers(w)]' --format csv k8s/
 
-  # Keep answering as the cluster changes (+ and - lines; Ctrl-C ends)
+  # Keep answering as the cluster changes (+ and - lines; Ctrl-C ends);
+  # KSCAN_DEBUG_TIMINGS=1 shows whether each update was incremental or full
   kscan query exposed-workloads --watch --kubeconfig ~/.kube/config`
 
 // queryName tells a named query from an expression on the command line.
@@ -83,7 +84,7 @@ about the rest) or the query could not be run. See docs/query.md.`,
 	fl.StringArrayVar(&params, "param", nil, "NAME=VALUE parameter of the query; repeatable")
 	fl.StringArrayVar(&queryDirs, "query-dir", nil, "directory (or file) of your own named queries; repeatable")
 	fl.BoolVar(&list, "list", false, "list the named queries and their parameters")
-	fl.BoolVar(&f.watch, "watch", false, "keep answering against a live cluster: print rows as they appear (+) and disappear (-) until interrupted")
+	fl.BoolVar(&f.watch, "watch", false, "keep answering against a live cluster: print rows as they appear (+) and disappear (-) until interrupted; a named query declaring custom.watch is re-evaluated only in the namespaces a change touches, anything else over the whole cluster (docs/query.md)")
 	fl.DurationVar(&f.watchResync, "watch-resync", 10*time.Minute, "with --watch: re-deliver every object at this interval (0: never)")
 	fl.DurationVar(&f.queryTimeout, "query-timeout", policies.DefaultTimeout, "bound on evaluating the query")
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none (default \"default\")")

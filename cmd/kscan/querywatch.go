@@ -95,6 +95,9 @@ func watchRows(ctx context.Context, cmd *cobra.Command, f *scanFlags, format str
 		return err
 	}
 	out := cmd.OutOrStdout()
+	if spec.Why != "" && !f.quiet {
+		fmt.Fprintf(stderr, "kscan: every change re-evaluates the whole cluster: %s (docs/query.md)\n", spec.Why)
+	}
 	ev := incremental.New(w, spec)
 	debug := os.Getenv("KSCAN_DEBUG_TIMINGS") != ""
 	show := func(u *incremental.Update) error {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,35 @@ func startWatch(t *testing.T, kubeconfig, expr string) (<-chan watchLine, func()
 // startWatchArgs runs kscan with args (a --watch with --format json).
 func startWatchArgs(t *testing.T, args ...string) (<-chan watchLine, func() int) {
 	t.Helper()
+	return startWatchLog(t, nil, args...)
+}
+
+// stderrLog collects a watch's stderr lines.
+type stderrLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// count is the number of lines containing all of words.
+func (l *stderrLog) count(words ...string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(line, w)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// startWatchLog is startWatchArgs keeping stderr in log (when not nil).
+func startWatchLog(t *testing.T, log *stderrLog, args ...string) (<-chan watchLine, func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
 	errR, errW := io.Pipe()
@@ -57,6 +87,11 @@ func startWatchArgs(t *testing.T, args ...string) (<-chan watchLine, func() int)
 			if strings.Contains(sc.Text(), "watch update") && !once {
 				once = true
 				close(ready)
+			}
+			if log != nil {
+				log.mu.Lock()
+				log.lines = append(log.lines, sc.Text())
+				log.mu.Unlock()
 			}
 			t.Logf("stderr: %s", sc.Text())
 		}
@@ -140,6 +175,12 @@ func TestQueryWatch(t *testing.T) {
 		`some r in kscan.facts.exposure.routes; r.internet; w := kscan.nodes[r.workload]; w.namespace == "watchq"; workload := w.id; via := r.kind`)
 	secrets, stopSecrets := startWatch(t, srv.Kubeconfig,
 		`some s, gs in kscan.facts.rbac.subjects; some g in gs; b := kscan.nodes[g.binding]; b.namespace == "watchq"; binding := b.id; subject := s`)
+	// The named query re-evaluates only the changed namespace (its
+	// METADATA declares watch: namespace); rows of other tests' objects
+	// come first.
+	var namedLog stderrLog
+	named, stopNamed := startWatchLog(t, &namedLog, "query", "--watch", "--format", "json", "--kubeconfig", srv.Kubeconfig, "exposed-workloads")
+	drain(named, 2*time.Second)
 
 	labels := map[string]string{"app": "web"}
 	dep := &appsv1.Deployment{
@@ -165,6 +206,7 @@ func TestQueryWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, exposed, changed, "+", "workload", "watchq/Deployment/web")
+	expect(t, named, changed, "+", "workload", "watchq/Deployment/web")
 
 	// Update the Deployment: its pods no longer match the Service.
 	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
@@ -179,6 +221,7 @@ func TestQueryWatch(t *testing.T) {
 	}
 	changed = time.Now()
 	expect(t, exposed, changed, "-", "workload", "watchq/Deployment/web")
+	expect(t, named, changed, "-", "workload", "watchq/Deployment/web")
 	d.ResourceVersion = ""
 	d.UID = ""
 	d.Spec.Template.Labels = labels
@@ -188,6 +231,7 @@ func TestQueryWatch(t *testing.T) {
 	}
 	changed = time.Now()
 	expect(t, exposed, changed, "+", "workload", "watchq/Deployment/web")
+	expect(t, named, changed, "+", "workload", "watchq/Deployment/web")
 	// Update the Service to ClusterIP: no longer a way in.
 	s, err := cs.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
 	if err != nil {
@@ -202,6 +246,7 @@ func TestQueryWatch(t *testing.T) {
 	}
 	changed = time.Now()
 	expect(t, exposed, changed, "-", "workload", "watchq/Deployment/web")
+	expect(t, named, changed, "-", "workload", "watchq/Deployment/web")
 
 	rb := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "ci-view", Namespace: ns},
@@ -225,11 +270,34 @@ func TestQueryWatch(t *testing.T) {
 	if code := stopSecrets(); code != 0 {
 		t.Errorf("exit %d after SIGINT, want 0", code)
 	}
+	if code := stopNamed(); code != 0 {
+		t.Errorf("exit %d after SIGINT, want 0", code)
+	}
+	// Every change above was in watchq: the named query took the partial
+	// path for each (the ad-hoc expressions the full one).
+	if n := namedLog.count("watch update (incremental"); n < 4 {
+		t.Errorf("exposed-workloads: %d incremental updates, want one per change (>= 4)", n)
+	}
 }
 
-// TestQueryWatchMemory: 10,000 updates of one object while a watch runs;
-// the heap after them is no larger than after the first 1,000 (give or
-// take the noise of one graph): nothing is kept per update.
+// drain discards a watch's lines for d (the rows already there).
+func drain(lines <-chan watchLine, d time.Duration) {
+	end := time.After(d)
+	for {
+		select {
+		case <-lines:
+		case <-end:
+			return
+		}
+	}
+}
+
+// TestQueryWatchMemory: 10,000 updates of one object while two watches run
+// (an ad-hoc expression, re-evaluated over the whole cluster, and a named
+// query, re-evaluated in the object's namespace); the heap after them is no
+// larger than after the first 1,000 (give or take the noise of one graph):
+// nothing is kept per update. Both watches must have evaluated many
+// updates, so the figure is about something.
 func TestQueryWatchMemory(t *testing.T) {
 	srv := testenv.APIServerFor(t)
 	t.Cleanup(testenv.StopAll)
@@ -240,15 +308,21 @@ func TestQueryWatchMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	t.Cleanup(func() { cs.CoreV1().ConfigMaps(ns).Delete(ctx, "counter", metav1.DeleteOptions{}) })
+	t.Cleanup(func() { cs.CoreV1().Services(ns).Delete(ctx, "counter", metav1.DeleteOptions{}) })
 	t.Setenv("KSCAN_DEBUG_TIMINGS", "1")
-	lines, stop := startWatch(t, srv.Kubeconfig, `some n in kscan.of_type("k8s:core/ConfigMap"); n.namespace == "watchmem"; cm := n.id; v := n.object.data.v`)
-	go func() {
-		for range lines { // one - and one + per visible change
-		}
-	}()
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "counter", Namespace: ns}, Data: map[string]string{"v": "0"}}
-	if cm, err = cs.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+	var fullLog, partLog stderrLog
+	lines, stop := startWatchLog(t, &fullLog, "query", "--watch", "--format", "json", "--kubeconfig", srv.Kubeconfig,
+		`some n in kscan.of_type("k8s:core/Service"); n.namespace == "watchmem"; svc := n.id; v := n.object.metadata.annotations.v`)
+	named, stopNamed := startWatchLog(t, &partLog, "query", "--watch", "--format", "json", "--kubeconfig", srv.Kubeconfig, "exposed-workloads")
+	for _, c := range []<-chan watchLine{lines, named} {
+		go func() {
+			for range c { // one - and one + per visible change
+			}
+		}()
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "counter", Namespace: ns, Annotations: map[string]string{"v": "0"}},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "counter"}, Ports: []corev1.ServicePort{{Port: 80}}}}
+	if svc, err = cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	heap := func() uint64 {
@@ -261,8 +335,8 @@ func TestQueryWatchMemory(t *testing.T) {
 	var at1k uint64
 	start := time.Now()
 	for i := 1; i <= 10000; i++ {
-		cm.Data["v"] = fmt.Sprint(i)
-		if cm, err = cs.CoreV1().ConfigMaps(ns).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		svc.Annotations["v"] = fmt.Sprint(i)
+		if svc, err = cs.CoreV1().Services(ns).Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if i == 1000 {
@@ -272,11 +346,19 @@ func TestQueryWatchMemory(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	at10k := heap()
-	t.Logf("10,000 updates in %s; heap %.1f MiB after 1,000, %.1f MiB after 10,000", time.Since(start).Round(time.Second), float64(at1k)/(1<<20), float64(at10k)/(1<<20))
+	full, part := fullLog.count("watch update (full"), partLog.count("watch update (incremental")
+	t.Logf("10,000 updates in %s; heap %.1f MiB after 1,000, %.1f MiB after 10,000; %d full and %d incremental evaluations",
+		time.Since(start).Round(time.Second), float64(at1k)/(1<<20), float64(at10k)/(1<<20), full, part)
 	if at10k > at1k+16<<20 {
 		t.Errorf("heap grew from %.1f to %.1f MiB over 9,000 updates", float64(at1k)/(1<<20), float64(at10k)/(1<<20))
 	}
+	if full < 20 || part < 20 {
+		t.Errorf("%d full and %d incremental evaluations during 10,000 updates: the watches did not follow them", full, part)
+	}
 	if code := stop(); code != 0 {
+		t.Errorf("exit %d after SIGINT", code)
+	}
+	if code := stopNamed(); code != 0 {
 		t.Errorf("exit %d after SIGINT", code)
 	}
 }
@@ -295,7 +377,8 @@ func TestScanWatch(t *testing.T) {
 	}
 	ctx := context.Background()
 	t.Cleanup(func() { cs.AppsV1().Deployments(ns).Delete(ctx, "api", metav1.DeleteOptions{}) })
-	lines, stop := startWatchArgs(t, "scan", "--watch", "--format", "json", "--rules", "k8s/image-tag-latest", "--kubeconfig", srv.Kubeconfig)
+	var log stderrLog
+	lines, stop := startWatchLog(t, &log, "scan", "--watch", "--format", "json", "--rules", "k8s/image-tag-latest", "--kubeconfig", srv.Kubeconfig)
 	// Findings already there (other tests' objects) come first: drain them.
 	drain := time.After(2 * time.Second)
 	for done := false; !done; {
@@ -327,5 +410,10 @@ func TestScanWatch(t *testing.T) {
 	expect(t, lines, time.Now(), "-", "resource", "watchscan/Deployment/api")
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d after SIGINT", code)
+	}
+	// k8s/image-tag-latest declares watch: namespace: both changes were
+	// evaluated in watchscan alone.
+	if n := log.count("watch update (incremental, 1 namespaces)"); n < 2 {
+		t.Errorf("%d incremental updates of one namespace, want >= 2", n)
 	}
 }

@@ -74,8 +74,9 @@ const scanExamples = `  # Scan a directory of manifests; fail on high or critica
   # Only RBAC rules, plus your own Rego rules
   kscan scan --rules 'rbac/*' --policy ./policies k8s/
 
-  # Findings of a live cluster as they appear and are fixed (Ctrl-C ends)
-  kscan scan --watch --kubeconfig ~/.kube/config`
+  # Findings of a live cluster as they appear and are fixed (Ctrl-C ends);
+  # without registry/mutable-tags every rule left is re-evaluated per namespace
+  kscan scan --watch --skip-rules registry/mutable-tags --kubeconfig ~/.kube/config`
 
 func newScanCmd() *cobra.Command {
 	f := &scanFlags{}
@@ -117,7 +118,7 @@ safe keys; what it changed is shown in the report (docs/security.md).`,
 	fl.Int64Var(&f.maxFileSize, "max-file-size", manifest.DefaultMaxFileSize, "largest input file in bytes (1 to 1073741824)")
 	addSkipFlags(fl, f)
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on the whole scan")
-	fl.BoolVar(&f.watch, "watch", false, "keep scanning a live cluster: print findings as they appear (+) and are fixed (-) until interrupted (docs/query.md)")
+	fl.BoolVar(&f.watch, "watch", false, "keep scanning a live cluster: print findings as they appear (+) and are fixed (-) until interrupted; when every selected rule declares custom.watch, a change is re-evaluated only in the namespaces it touches (docs/query.md)")
 	fl.DurationVar(&f.watchResync, "watch-resync", 10*time.Minute, "with --watch: re-deliver every object at this interval (0: never)")
 	for _, s := range f.sources() {
 		s.addFlags(fl)

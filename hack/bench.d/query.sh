@@ -32,3 +32,13 @@ for q in "exposed-workloads" "image-versions --param name=app-01" "who-can-read-
 	done
 	printf "%-44s | %-10s | %-10.2f | %s\n" "${q:0:44}" "$(printf "%s\n" "${qs[@]}" | median)" "$(printf "%s\n" "${walls[@]}" | median)" "$(cat "$WORK/out")"
 done
+
+# --watch updates on the same cluster (internal/incremental's
+# BenchmarkWatchUpdate): one Deployment's image changed, then the answer
+# re-evaluated end to end (graph from client-go stores, facts, evaluation,
+# diff) over the whole cluster ("full", what every update did before) and
+# over the Deployment's namespace ("incremental"); median of BENCH_WATCH_RUNS
+# updates each.
+echo "== kscan --watch: one update on the synthetic cluster of $N objects"
+KSCAN_BENCH_SYNTH="$WORK/synth" go test ./internal/incremental -run '^$' -bench BenchmarkWatchUpdate \
+	-benchtime "${BENCH_WATCH_RUNS:-9}x" -timeout 60m | grep -E 'objects from|rows|update-median'

@@ -133,7 +133,7 @@ func (e *Evaluator) Full(ctx context.Context, reason string) (*Update, error) {
 		}
 		ns, ok := namespaceOf(g, id)
 		if !ok {
-			e.sticky = fmt.Sprintf("a row is about %q, not an object of the cluster", id)
+			e.sticky = fmt.Sprintf("a row is about %q, not a node of the graph", id)
 			continue
 		}
 		add(byNS, ns, k)
@@ -182,7 +182,7 @@ func (e *Evaluator) Apply(ctx context.Context, changes []kube.Change) (*Update, 
 		}
 		ns, ok := namespaceOf(g, id)
 		if !ok {
-			e.sticky = fmt.Sprintf("a row is about %q, not an object of the cluster", id)
+			e.sticky = fmt.Sprintf("a row is about %q, not a node of the graph", id)
 			return e.Full(ctx, e.sticky)
 		}
 		if ns == "" || !affected[ns] {
@@ -246,12 +246,16 @@ func (e *Evaluator) fullReason(changes []kube.Change) string {
 }
 
 // namespaceOf gives the namespace an object's rows belong to: its own, the
-// name of a Namespace, "" for another cluster-scoped object; false when id
-// is not a Kubernetes object of g.
+// name of a Namespace, "" for any other node (a cluster-scoped object, or
+// one of IAM, a registry or Pulumi, never namespaced); false when id is not
+// a node of g.
 func namespaceOf(g *graph.Graph, id string) (string, bool) {
 	n, ok := g.Node(id)
-	if !ok || !graph.IsK8s(n) {
+	if !ok {
 		return "", false
+	}
+	if !graph.IsK8s(n) {
+		return "", true
 	}
 	kind, ns, name := graph.K8sMeta(n)
 	if n.Type == "k8s:core/Namespace" && kind == "Namespace" {

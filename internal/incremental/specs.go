@@ -3,9 +3,9 @@ package incremental
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/kscan-io/kscan/enrich"
+	"github.com/kscan-io/kscan/glob"
 	"github.com/kscan-io/kscan/graph"
 	"github.com/kscan-io/kscan/policies"
 	"github.com/kscan-io/kscan/query"
@@ -77,7 +77,7 @@ func Query(e *query.Engine, o QueryOptions) (Spec, error) {
 			id, _ := r[col].(string)
 			return id, true
 		},
-		Full: func(typ string) bool { return slices.Contains(w.Types, typ) },
+		Full: func(typ string) bool { return matchAny(w.Types, typ) },
 	}, nil
 }
 
@@ -92,7 +92,7 @@ var ScanColumns = []string{"severity", "rule", "resource", "message", "location"
 func Scan(engine *policies.Engine, rules []policies.Rule, opts enrich.Options) Spec {
 	var local []policies.Rule
 	localIDs := map[string]bool{}
-	types := map[string]bool{}
+	var types []string
 	why := ""
 	for _, r := range rules {
 		switch {
@@ -100,9 +100,7 @@ func Scan(engine *policies.Engine, rules []policies.Rule, opts enrich.Options) S
 			local = append(local, r)
 			localIDs[r.ID] = true
 		case len(r.Watch.Types) > 0:
-			for _, t := range r.Watch.Types {
-				types[t] = true
-			}
+			types = append(types, r.Watch.Types...)
 		case why == "":
 			why = "rule " + r.ID + " declares no custom.watch"
 		}
@@ -136,6 +134,16 @@ func Scan(engine *policies.Engine, rules []policies.Rule, opts enrich.Options) S
 			id, _ := r["resource"].(string)
 			return id, true
 		},
-		Full: func(typ string) bool { return types[typ] },
+		Full: func(typ string) bool { return matchAny(types, typ) },
 	}
+}
+
+// matchAny: typ matches one of the declared types (globs: "aws:*").
+func matchAny(patterns []string, typ string) bool {
+	for _, p := range patterns {
+		if glob.Match(p, typ) {
+			return true
+		}
+	}
+	return false
 }

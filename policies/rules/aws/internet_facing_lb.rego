@@ -7,6 +7,7 @@
 #   for that decision to be deliberate.
 # custom:
 #   id: aws/internet-facing-lb
+#   watch: ["aws:*"]
 #   severity: medium
 #   identity: resource
 #   applies_to:

@@ -10,6 +10,7 @@
 #   resources are checked.
 # custom:
 #   id: aws/public-s3-bucket
+#   watch: ["aws:*"]
 #   severity: high
 #   identity: resource + exposure kind (acl or policy)
 #   applies_to:

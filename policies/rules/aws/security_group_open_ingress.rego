@@ -9,6 +9,7 @@
 #   aws:vpc/SecurityGroupIngressRule resources are checked.
 # custom:
 #   id: aws/security-group-open-ingress
+#   watch: ["aws:*"]
 #   severity: high
 #   identity: resource + ingress rule index and CIDR
 #   applies_to:

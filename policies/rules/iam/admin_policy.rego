@@ -8,6 +8,7 @@
 #   removes it means no finding. AWS service-linked roles are not reported.
 # custom:
 #   id: iam/admin-policy
+#   watch: ["aws:*"]
 #   severity: critical
 #   identity: resource
 #   applies_to:

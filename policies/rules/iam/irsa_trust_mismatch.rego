@@ -9,6 +9,7 @@
 #   the node's role or fail at run time; kscan does not count it as access.
 # custom:
 #   id: iam/irsa-trust-mismatch
+#   watch: namespace
 #   severity: low
 #   identity: resource + annotated role ARN
 #   no_framework: "CIS AWS Foundations v3.0.0 has no control for OIDC (IRSA) trust conditions; the NSA/CISA guidance does not cover cloud IAM."

@@ -8,6 +8,7 @@
 #   projected token, in any namespace, can then assume the role.
 # custom:
 #   id: iam/irsa-trust-unscoped
+#   watch: ["aws:*"]
 #   severity: high
 #   identity: resource + trust statement and principal
 #   applies_to:

@@ -8,6 +8,7 @@
 #   nobody remembers where they are used.
 # custom:
 #   id: iam/old-access-key
+#   watch: ["aws:*"]
 #   severity: low
 #   identity: resource + access key slot
 #   applies_to:

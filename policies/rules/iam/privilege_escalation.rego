@@ -15,6 +15,7 @@
 #   reported.
 # custom:
 #   id: iam/privilege-escalation
+#   watch: ["aws:*"]
 #   severity: high
 #   identity: resource
 #   applies_to:

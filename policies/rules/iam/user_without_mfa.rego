@@ -7,6 +7,7 @@
 #   password is then enough to sign in.
 # custom:
 #   id: iam/user-without-mfa
+#   watch: ["aws:*"]
 #   severity: medium
 #   identity: resource
 #   applies_to:

@@ -8,6 +8,7 @@
 #   permissions.
 # custom:
 #   id: iam/wildcard-trust
+#   watch: ["aws:*"]
 #   severity: critical
 #   identity: resource + trust statement
 #   applies_to:

@@ -8,6 +8,7 @@
 #   workload's containers is then control of the AWS account.
 # custom:
 #   id: iam/workload-admin-role
+#   watch: namespace
 #   severity: critical
 #   identity: resource + IAM role
 #   frameworks:

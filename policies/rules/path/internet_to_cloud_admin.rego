@@ -11,6 +11,7 @@
 #   object of the path as a related location.
 # custom:
 #   id: path/internet-to-cloud-admin
+#   watch: namespace
 #   severity: critical
 #   identity: resource + ServiceAccount and IAM role
 #   frameworks:

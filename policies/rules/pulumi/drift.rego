@@ -10,6 +10,7 @@
 #   and a live cluster in the same scan; the comparison is done in Go.
 # custom:
 #   id: pulumi/drift
+#   watch: namespace
 #   severity: high
 #   identity: resource + kind of drift (changed or missing)
 #   no_framework: "Drift between declared and running objects is no control of the CIS, NSA/CISA or Pod Security catalogues."

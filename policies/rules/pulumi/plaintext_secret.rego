@@ -12,6 +12,7 @@
 #   Go; the value itself is never kept nor printed.
 # custom:
 #   id: pulumi/plaintext-secret
+#   watch: namespace
 #   severity: high
 #   identity: resource + property path
 #   applies_to:

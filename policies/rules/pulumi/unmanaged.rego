@@ -8,6 +8,7 @@
 #   live cluster in the same scan.
 # custom:
 #   id: pulumi/unmanaged
+#   watch: namespace
 #   severity: low
 #   identity: resource
 #   no_framework: "Objects outside Pulumi management are no control of the CIS, NSA/CISA or Pod Security catalogues."

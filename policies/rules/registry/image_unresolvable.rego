@@ -8,6 +8,7 @@
 #   that could not be reached; those are named in the scan's warnings).
 # custom:
 #   id: registry/image-unresolvable
+#   watch: namespace
 #   severity: medium
 #   identity: resource + container
 #   remediation: |

@@ -9,6 +9,7 @@
 #   aws.ecr.RepositoryPolicy resources).
 # custom:
 #   id: registry/public-repository
+#   watch: ["registry:*", "aws:*"]
 #   severity: high
 #   identity: resource + policy statement id
 #   applies_to:

@@ -8,6 +8,7 @@
 #   off). An unknown value is not judged.
 # custom:
 #   id: registry/scan-on-push-disabled
+#   watch: ["registry:*", "aws:*"]
 #   severity: low
 #   identity: resource
 #   applies_to:

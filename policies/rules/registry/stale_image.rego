@@ -7,6 +7,7 @@
 #   in the image config the registry serves.
 # custom:
 #   id: registry/stale-image
+#   watch: namespace
 #   severity: low
 #   identity: resource + container
 #   remediation: |

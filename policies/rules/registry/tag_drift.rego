@@ -9,6 +9,7 @@
 #   --registry-offline) and pods from the live cluster.
 # custom:
 #   id: registry/tag-drift
+#   watch: namespace
 #   severity: medium
 #   identity: resource + container
 #   remediation: |

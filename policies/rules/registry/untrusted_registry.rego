@@ -7,6 +7,7 @@
 #   signing, retention) and were not contacted by kscan.
 # custom:
 #   id: registry/untrusted-registry
+#   watch: namespace
 #   severity: medium
 #   identity: resource + container
 #   remediation: |
