@@ -437,28 +437,32 @@ func (s *clusterScan) list(ctx context.Context, t target, ns string) ([]map[stri
 		return s.listMeta(ctx, t, ns)
 	}
 	path := t.apiPath(ns, "")
-	return s.paginate(ctx, func(ctx context.Context, opts metav1.ListOptions) ([]map[string]any, string, error) {
-		// A plain JSON GET decoded straight into maps: the unstructured
-		// codec of the dynamic client costs twice the CPU for the same
-		// result, and the page's bytes are dropped as soon as it is decoded.
+	strs := map[string]string{} // the strings of this type's objects, shared (decodeList)
+	return s.paginate(ctx, func(ctx context.Context, opts metav1.ListOptions) (page, error) {
+		// A plain JSON GET decoded straight into maps (decodeList): the
+		// unstructured codec of the dynamic client costs twice the CPU for
+		// the same result. Only the continue token is read before the next
+		// request; the items are decoded meanwhile, and the page's bytes
+		// dropped once they are.
 		req := s.rest.Get().AbsPath(path).Param("limit", strconv.FormatInt(opts.Limit, 10))
 		if opts.Continue != "" {
 			req = req.Param("continue", opts.Continue)
 		}
 		raw, err := req.Do(ctx).Raw()
 		if err != nil {
-			return nil, "", err
+			return page{}, err
 		}
-		var l struct {
-			Metadata struct {
-				Continue string `json:"continue"`
-			} `json:"metadata"`
-			Items []map[string]any `json:"items"`
+		next, err := listContinue(raw)
+		if err != nil {
+			return page{}, fmt.Errorf("decoding %s: %w", path, err)
 		}
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return nil, "", fmt.Errorf("decoding %s: %w", path, err)
-		}
-		return l.Items, l.Metadata.Continue, nil
+		return page{next: next, decode: func() ([]map[string]any, error) {
+			_, items, err := decodeList(raw, strs, true)
+			if err != nil {
+				return nil, fmt.Errorf("decoding %s: %w", path, err)
+			}
+			return items, nil
+		}}, nil
 	})
 }
 
@@ -471,60 +475,121 @@ func (s *clusterScan) listMeta(ctx context.Context, t target, ns string) ([]map[
 		client = ri.Namespace(ns)
 	}
 	apiVersion := t.gvr.GroupVersion().String()
-	return s.paginate(ctx, func(ctx context.Context, opts metav1.ListOptions) ([]map[string]any, string, error) {
+	return s.paginate(ctx, func(ctx context.Context, opts metav1.ListOptions) (page, error) {
 		l, err := client.List(ctx, opts)
 		if err != nil {
-			return nil, "", err
+			return page{}, err
 		}
-		out := make([]map[string]any, 0, len(l.Items))
-		for i := range l.Items {
-			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&l.Items[i].ObjectMeta)
-			if err != nil {
-				return nil, "", err
+		return page{next: l.Continue, decode: func() ([]map[string]any, error) {
+			out := make([]map[string]any, 0, len(l.Items))
+			for i := range l.Items {
+				m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&l.Items[i].ObjectMeta)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, map[string]any{"apiVersion": apiVersion, "kind": t.kind, "metadata": m})
 			}
-			out = append(out, map[string]any{"apiVersion": apiVersion, "kind": t.kind, "metadata": m})
-		}
-		return out, l.Continue, nil
+			return out, nil
+		}}, nil
 	})
 }
 
-type pageFunc func(ctx context.Context, opts metav1.ListOptions) ([]map[string]any, string, error)
+// page is one list response: the continue token of the next, and its
+// objects, decoded while the next page is requested.
+type page struct {
+	next   string
+	decode func() ([]map[string]any, error)
+}
+
+type pageFunc func(ctx context.Context, opts metav1.ListOptions) (page, error)
 
 const maxListRestarts = 3
 
-func (s *clusterScan) paginate(ctx context.Context, page pageFunc) ([]map[string]any, error) {
+func (s *clusterScan) paginate(ctx context.Context, fetch pageFunc) ([]map[string]any, error) {
 	for restart := 0; ; restart++ {
-		var all []map[string]any
+		dec := s.decodePages()
 		cont := ""
 		expired := false
 		for {
-			var items []map[string]any
-			var next string
+			var p page
 			err := retry(ctx, func(ctx context.Context) error {
 				rctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
 				defer cancel()
 				var err error
-				items, next, err = page(rctx, metav1.ListOptions{Limit: s.opts.PageSize, Continue: cont})
+				p, err = fetch(rctx, metav1.ListOptions{Limit: s.opts.PageSize, Continue: cont})
 				return err
 			})
 			if err != nil {
+				dec.finish() // what was read is dropped: restarted or failed
 				if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
 					expired = true
 					break
 				}
 				return nil, err
 			}
-			all = append(all, items...)
-			s.prog.addObjects(len(items))
-			if next == "" {
-				return all, nil
+			if !dec.add(p.decode) || p.next == "" {
+				return dec.finish()
 			}
-			cont = next
+			cont = p.next
 		}
 		if expired && restart >= maxListRestarts {
 			return nil, fmt.Errorf("list restarted %d times after its continue token expired (410 Gone); the cluster changes faster than it can be listed", restart+1)
 		}
 	}
+}
+
+// pageDecoder decodes the pages of one list, in order, on its own
+// goroutine: the API server prepares the next page meanwhile.
+type pageDecoder struct {
+	pages  chan func() ([]map[string]any, error)
+	done   chan struct{}
+	failed atomic.Bool
+	all    []map[string]any
+	err    error
+}
+
+func (s *clusterScan) decodePages() *pageDecoder {
+	// One page waits while one is decoded: at most three pages' bytes
+	// (with the one being read) are held per type.
+	d := &pageDecoder{pages: make(chan func() ([]map[string]any, error), 1), done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		for decode := range d.pages {
+			if d.err != nil {
+				continue
+			}
+			items, err := decode()
+			if err != nil {
+				d.err = err
+				d.failed.Store(true)
+				continue
+			}
+			d.all = append(d.all, items...)
+			s.prog.addObjects(len(items))
+		}
+	}()
+	return d
+}
+
+// add queues a page; false when an earlier page could not be decoded
+// (finish says why), so that no more are requested.
+func (d *pageDecoder) add(decode func() ([]map[string]any, error)) bool {
+	if d.failed.Load() {
+		return false
+	}
+	d.pages <- decode
+	return true
+}
+
+// finish waits for the queued pages and returns every object, or the first
+// decoding error.
+func (d *pageDecoder) finish() ([]map[string]any, error) {
+	close(d.pages)
+	<-d.done
+	if d.err != nil {
+		return nil, d.err
+	}
+	return d.all, nil
 }
 
 // add turns listed objects into graph nodes.

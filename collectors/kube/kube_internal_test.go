@@ -15,24 +15,26 @@ import (
 
 // pages serves a list of n items in pages, expiring the continue token of
 // the first `expire` list attempts at their second page, and failing the
-// first `transient` requests with 503.
+// first `transient` requests with 503; the page starting at item
+// `undecodable` (when > 0) cannot be decoded.
 type pages struct {
 	n, expire, transient int
+	undecodable          int
 	attempts, requests   int
 }
 
-func (p *pages) page(_ context.Context, opts metav1.ListOptions) ([]map[string]any, string, error) {
+func (p *pages) page(_ context.Context, opts metav1.ListOptions) (page, error) {
 	p.requests++
 	if p.transient > 0 {
 		p.transient--
-		return nil, "", apierrors.NewServiceUnavailable("etcd leader changed")
+		return page{}, apierrors.NewServiceUnavailable("etcd leader changed")
 	}
 	start := 0
 	if opts.Continue == "" {
 		p.attempts++
 	} else {
 		if p.attempts <= p.expire {
-			return nil, "", apierrors.NewResourceExpired("The provided continue parameter is too old")
+			return page{}, apierrors.NewResourceExpired("The provided continue parameter is too old")
 		}
 		fmt.Sscan(opts.Continue, &start)
 	}
@@ -44,15 +46,23 @@ func (p *pages) page(_ context.Context, opts metav1.ListOptions) ([]map[string]a
 	if start+int(opts.Limit) < p.n {
 		next = fmt.Sprint(start + int(opts.Limit))
 	}
-	return items, next, nil
+	bad := p.undecodable > 0 && start == p.undecodable
+	return page{next: next, decode: func() ([]map[string]any, error) {
+		if bad {
+			return nil, errors.New("decoding /api/v1/pods: unexpected end of JSON input")
+		}
+		return items, nil
+	}}, nil
 }
 
 func TestPaginate(t *testing.T) {
 	cases := []struct {
 		name               string
 		n, expire, transie int
+		undecodable        int
 		wantErr            string
 		wantAttempts       int
+		wantRequests       int
 	}{
 		{name: "one page", n: 2, wantAttempts: 1},
 		{name: "many pages", n: 7, wantAttempts: 1},
@@ -61,15 +71,22 @@ func TestPaginate(t *testing.T) {
 		{name: "410 forever", n: 7, expire: 100, wantErr: "continue token expired"},
 		{name: "transient errors are retried", n: 5, transie: 2, wantAttempts: 1},
 		{name: "too many transient errors", n: 5, transie: 50, wantErr: "etcd leader changed"},
+		// Pages are decoded while the next is requested: a page that cannot
+		// be decoded fails the list; at most three more are requested (one
+		// queued, one being sent when the decoder fails).
+		{name: "undecodable page", n: 30, undecodable: 3, wantErr: "unexpected end of JSON input", wantRequests: 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &clusterScan{opts: Options{PageSize: 3, RequestTimeout: time.Second}, prog: newProgress(nil)}
-			p := &pages{n: tc.n, expire: tc.expire, transient: tc.transie}
+			p := &pages{n: tc.n, expire: tc.expire, transient: tc.transie, undecodable: tc.undecodable}
 			items, err := s.paginate(context.Background(), p.page)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				if tc.wantRequests > 0 && p.requests > tc.wantRequests {
+					t.Errorf("%d requests, want at most %d", p.requests, tc.wantRequests)
 				}
 				return
 			}
