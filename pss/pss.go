@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -69,6 +70,7 @@ type Evaluator struct {
 	checks []policy.Check
 	lib    policy.Evaluator
 	max    api.Version
+	plans  sync.Map // api.Version -> *plan
 }
 
 // NewEvaluator loads the library's default checks.
@@ -164,54 +166,79 @@ func (r Result) Failed(l api.Level) []Failure {
 // order (baseline check ids sorted, then restricted ones).
 func (e *Evaluator) Evaluate(v api.Version, meta *corev1.PodTemplateSpec) Result {
 	v = e.clamp(v)
+	p := e.plan(v)
 	res := Result{Version: v}
-	type ran struct {
-		check policy.Check
-		vc    policy.VersionedCheck
-		out   policy.CheckResult
+	for _, c := range p.baseline {
+		out := c.vc.CheckPod(&meta.ObjectMeta, &meta.Spec)
+		if out.Allowed {
+			continue
+		}
+		f := c.failure(out)
+		res.Baseline = append(res.Baseline, f)
+		if !c.overridden {
+			res.Restricted = append(res.Restricted, f)
+		}
 	}
-	var baseline, restricted []ran
+	for _, c := range p.restricted {
+		if out := c.vc.CheckPod(&meta.ObjectMeta, &meta.Spec); !out.Allowed {
+			res.Restricted = append(res.Restricted, c.failure(out))
+		}
+	}
+	return res
+}
+
+// plan is what Evaluate runs at one version: the applicable revision of
+// each check, sorted by check id within each level, and whether an
+// applicable restricted check overrides a baseline one. It depends only on
+// the version, so it is worked out once per version, not once per pod.
+type plan struct {
+	baseline, restricted []planned
+}
+
+type planned struct {
+	check      policy.Check
+	control    string
+	vc         policy.VersionedCheck
+	overridden bool
+}
+
+func (c planned) failure(out policy.CheckResult) Failure {
+	reason := out.ForbiddenReason
+	if reason == "" {
+		reason = policy.UnknownForbiddenReason
+	}
+	return Failure{Control: c.control, Check: string(c.check.ID), Reason: reason, Detail: out.ForbiddenDetail}
+}
+
+func (e *Evaluator) plan(v api.Version) *plan {
+	if p, ok := e.plans.Load(v); ok {
+		return p.(*plan)
+	}
+	p := &plan{}
 	overridden := map[policy.CheckID]bool{}
 	for _, c := range e.checks {
 		vc, ok := applicable(c, v)
 		if !ok {
 			continue
 		}
-		r := ran{check: c, vc: vc, out: vc.CheckPod(&meta.ObjectMeta, &meta.Spec)}
+		pc := planned{check: c, control: Control(c), vc: vc}
 		if c.Level == api.LevelBaseline {
-			baseline = append(baseline, r)
+			p.baseline = append(p.baseline, pc)
 		} else {
-			restricted = append(restricted, r)
+			p.restricted = append(p.restricted, pc)
 			for _, o := range vc.OverrideCheckIDs {
 				overridden[o] = true
 			}
 		}
 	}
-	byID := func(a, b ran) int { return strings.Compare(string(a.check.ID), string(b.check.ID)) }
-	slices.SortFunc(baseline, byID)
-	slices.SortFunc(restricted, byID)
-	fail := func(r ran) Failure {
-		reason := r.out.ForbiddenReason
-		if reason == "" {
-			reason = policy.UnknownForbiddenReason
-		}
-		return Failure{Control: Control(r.check), Check: string(r.check.ID), Reason: reason, Detail: r.out.ForbiddenDetail}
+	byID := func(a, b planned) int { return strings.Compare(string(a.check.ID), string(b.check.ID)) }
+	slices.SortFunc(p.baseline, byID)
+	slices.SortFunc(p.restricted, byID)
+	for i := range p.baseline {
+		p.baseline[i].overridden = overridden[p.baseline[i].check.ID]
 	}
-	for _, r := range baseline {
-		if r.out.Allowed {
-			continue
-		}
-		res.Baseline = append(res.Baseline, fail(r))
-		if !overridden[r.check.ID] {
-			res.Restricted = append(res.Restricted, fail(r))
-		}
-	}
-	for _, r := range restricted {
-		if !r.out.Allowed {
-			res.Restricted = append(res.Restricted, fail(r))
-		}
-	}
-	return res
+	got, _ := e.plans.LoadOrStore(v, p)
+	return got.(*plan)
 }
 
 // Library evaluates with the library's own evaluator and aggregates as Pod
