@@ -9,6 +9,8 @@ package enrich
 
 import (
 	"context"
+	"maps"
+	"sync"
 
 	"github.com/kscan-io/kscan/enrich/drift"
 	"github.com/kscan-io/kscan/enrich/imagelink"
@@ -43,13 +45,21 @@ func All(opts Options) []Enricher {
 	return []Enricher{
 		step{"edges", linkEdges},              // cross-object edges, with each cluster's built-in ClusterRoles
 		step{"drift", pulumiDrift},            // Pulumi: declared vs live Kubernetes objects
+		podSecurity{version: opts.PSSVersion}, // Pod Security Standards with Kubernetes' own checks, per workload; runs beside the next ones
 		fact{"rbac", rbac.Enrich},             // effective permissions, aggregation, drift
 		iamFacts{},                            // IAM effective permissions, trust, IRSA/Pod Identity joins
 		fact{"registry", imagelink.Enrich},    // workload -> image -> repository
 		fact{"exposure", exposure.Enrich},     // how each workload is reached: load balancers, node ports, Ingress, Gateway API, Istio
-		podSecurity{version: opts.PSSVersion}, // Pod Security Standards with Kubernetes' own checks, per workload
 	}
 }
+
+// beside marks an enricher that reads only what collection and the
+// enrichers before it left (objects, namespaces) and adds nothing to the
+// graph but input errors: Run starts it on its own goroutine where the list
+// reaches it and lets the enrichers after it run meanwhile. Its facts are
+// stored when all have finished; input errors are sorted when read, so the
+// report is the same.
+type beside interface{ beside() }
 
 // Graph runs every enricher (All) on g and returns the facts.
 func Graph(ctx context.Context, g *graph.Graph, opts Options) graph.Facts {
@@ -61,10 +71,30 @@ func Graph(ctx context.Context, g *graph.Graph, opts Options) graph.Facts {
 // to stop.
 func Run(ctx context.Context, g *graph.Graph, enrichers []Enricher) graph.Facts {
 	facts := graph.Facts{}
-	for _, e := range enrichers {
-		if err := e.Enrich(ctx, g, facts); err != nil {
+	record := func(err error) {
+		if err != nil {
 			g.AddError(graph.InputError{Level: graph.LevelError, Message: err.Error()})
 		}
+	}
+	var wg sync.WaitGroup
+	type started struct {
+		facts graph.Facts
+		err   error
+	}
+	var side []*started
+	for _, e := range enrichers {
+		if _, ok := e.(beside); ok {
+			st := &started{facts: graph.Facts{}}
+			side = append(side, st)
+			wg.Go(func() { st.err = e.Enrich(ctx, g, st.facts) })
+			continue
+		}
+		record(e.Enrich(ctx, g, facts))
+	}
+	wg.Wait()
+	for _, st := range side {
+		record(st.err)
+		maps.Copy(facts, st.facts)
 	}
 	return facts
 }
@@ -100,6 +130,11 @@ func (f fact) Enrich(_ context.Context, g *graph.Graph, facts graph.Facts) error
 type podSecurity struct{ version string }
 
 func (podSecurity) Name() string { return "pss" }
+
+// The checks read each workload's pod template and its namespace's labels,
+// which no enricher changes, and take as long as rbac, iam, registry and
+// exposure together.
+func (podSecurity) beside() {}
 
 func (p podSecurity) Enrich(_ context.Context, g *graph.Graph, facts graph.Facts) error {
 	f, err := pss.Enrich(g, pss.Options{Version: p.version})
