@@ -297,10 +297,14 @@ func Phase(name string) func() {
 	if os.Getenv("KSCAN_DEBUG_TIMINGS") == "" && at == "" {
 		return func() {}
 	}
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	return func() {
 		if os.Getenv("KSCAN_DEBUG_TIMINGS") != "" {
-			fmt.Fprintf(os.Stderr, "kscan: %-12s %v\n", name, time.Since(start).Round(time.Millisecond))
+			// The process's CPU time beside the wall time: on a shared
+			// machine the wall time says little, and CPU/wall says how much
+			// of the phase ran on several cores.
+			fmt.Fprintf(os.Stderr, "kscan: %-12s %v (cpu %v)\n", name, time.Since(start).Round(time.Millisecond),
+				(processCPU() - cpu).Round(time.Millisecond))
 		}
 		if p, file, ok := strings.Cut(at, ":"); ok && p == name {
 			writeHeap(file)
