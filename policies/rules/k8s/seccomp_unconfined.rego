@@ -45,14 +45,15 @@ deny contains finding if {
 # The pod-level profile and annotations are looked up once per workload, not
 # once per container.
 #
-# Most pods set RuntimeDefault or Localhost and no container annotation: then
-# only a container that sets its own profile can be reported, and the others
-# are dismissed without calling container_reason for each.
+# Most pods set RuntimeDefault or Localhost, and no container sets its own
+# profile or has a legacy annotation: such a workload is dismissed in one
+# call.
 deny contains finding if {
 	some w in k8s.workloads
+	not plain(w)
 	pod := pod_profile_or_none(w)
 	annotations := k8s.annotations(w.pod_meta)
-	some c in candidates(w, pod, annotations)
+	some c in w.containers
 	reason := container_reason(pod, annotations, c)
 	finding := {
 		"key": w.key,
@@ -63,13 +64,19 @@ deny contains finding if {
 
 confined := {"RuntimeDefault", "Localhost"}
 
-candidates(w, pod, annotations) := [c |
+# plain(w): nothing to report. The pod's profile is confined, so the pod
+# rule and container_reason's second case cannot hold, and no container can
+# be Unconfined.
+plain(w) if {
+	w.pod_spec.securityContext.seccompProfile.type in confined
+	not container_annotation(k8s.annotations(w.pod_meta))
+	not container_profile_set(w)
+}
+
+container_profile_set(w) if {
 	some c in w.containers
 	c.securityContext.seccompProfile
-] if {
-	pod in confined
-	not container_annotation(annotations)
-} else := w.containers
+}
 
 container_annotation(annotations) if {
 	some k, _ in annotations
