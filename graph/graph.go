@@ -79,6 +79,10 @@ type Node struct {
 	// Overlay is set on an object a Kustomize overlay's patches changed:
 	// findings those patches caused point at them (not part of rule input).
 	Overlay *Overlay `json:"-"`
+	// Slim, with Object nil, is what stays of a Kubernetes object once the
+	// rules' input holds it (policies.BuildInputSlim): read it through
+	// K8sMeta, APIVersion, Annotations and PodImages.
+	Slim *Slim `json:"-"`
 }
 
 // Overlay records how an overlay's patches changed an object.

@@ -146,6 +146,9 @@ func NewK8sNode(obj map[string]any, src Source, defaultNamespace string) *Node {
 
 // K8sMeta gives the kind, namespace and name of a Kubernetes node's object.
 func K8sMeta(n *Node) (kind, namespace, name string) {
+	if n.Object == nil && n.Slim != nil {
+		return n.Slim.Kind, n.Slim.Namespace, n.Slim.Name
+	}
 	kind, _ = n.Object["kind"].(string)
 	meta, _ := n.Object["metadata"].(map[string]any)
 	namespace, _ = meta["namespace"].(string)
@@ -153,8 +156,10 @@ func K8sMeta(n *Node) (kind, namespace, name string) {
 	return
 }
 
-// IsK8s reports whether a node is a Kubernetes object.
-func IsK8s(n *Node) bool { return strings.HasPrefix(n.Type, "k8s:") && n.Object != nil }
+// IsK8s reports whether a node is a Kubernetes object (whole or slim).
+func IsK8s(n *Node) bool {
+	return strings.HasPrefix(n.Type, "k8s:") && (n.Object != nil || n.Slim != nil)
+}
 
 // PodTemplate returns the pod metadata and pod spec of a workload object, and
 // the field path of the spec, or nil when the object carries no pod spec.

@@ -101,7 +101,7 @@ func BuildInputWhile(g *graph.Graph, derive func() Facts) (*Input, error) {
 }
 
 // BuildInputSlim is BuildInputWhile for a caller that reads no more of the
-// Kubernetes objects afterwards than graph.SlimObject keeps: derive runs
+// Kubernetes objects afterwards than graph.Slim keeps: derive runs
 // first, then each object is converted and, at once, replaced by its slim
 // form, so the parsed documents are freed while their Rego values are
 // built instead of both being held at the end (the peak of a large scan).
@@ -248,7 +248,7 @@ type nodeTerms struct {
 // convertNodes converts every node to Rego values, with its workload entry,
 // in parallel: it is the largest cost of building the input. Objects
 // already converted (pre) are reused. With slim, each Kubernetes object is
-// replaced by graph.SlimObject once converted.
+// replaced by its graph.Slim once converted.
 func convertNodes(nodes []*graph.Node, keys []*ast.Term, pre map[*graph.Node]ast.Value, wl workloadIndex, slim bool) ([]nodeTerms, error) {
 	out := make([]nodeTerms, len(nodes))
 	err := forChunks(len(nodes), func(lo, hi int, strs *interner) error {
@@ -260,7 +260,7 @@ func convertNodes(nodes []*graph.Node, keys []*ast.Term, pre map[*graph.Node]ast
 			}
 			t.workload = wl.term(n, t.object, strs)
 			if slim && graph.IsK8s(n) {
-				n.Object = graph.SlimObject(n.Object)
+				n.Slim, n.Object = graph.SlimOf(n.Object), nil
 			}
 			out[i] = t
 		}

@@ -195,7 +195,7 @@ func ObjectRefs(g *graph.Graph) map[string]finding.ObjectRef {
 		if graph.IsClusterScoped(kind) {
 			ns = ""
 		}
-		apiVersion, _ := n.Object["apiVersion"].(string)
+		apiVersion := graph.APIVersion(n)
 		objs[n.ID] = finding.ObjectRef{APIVersion: apiVersion, Kind: kind, Namespace: ns, Name: name, UID: n.Source.UID, Location: finding.LocationOf(n.Source)}
 	}
 	return objs

@@ -100,9 +100,10 @@ type Options struct {
 	// other outputs do not, and on a large scan they cost time and memory.
 	Passes bool
 	// SlimObjects drops the parsed documents as the rules' input takes them
-	// in (policies.BuildInputSlim): set it when neither the post-processors nor
-	// the caller read more of Result.Graph's objects than apiVersion, kind,
-	// metadata and container images (not with snapshots or PolicyReports).
+	// in (policies.BuildInputSlim): Kubernetes nodes keep only their
+	// graph.Slim. Set it when neither the post-processors nor the caller
+	// read more of Result.Graph's objects than that (not with snapshots or
+	// PolicyReports).
 	SlimObjects bool
 }
 

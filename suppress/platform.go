@@ -59,19 +59,24 @@ func (w Waiver) Justification() string {
 
 // Matches reports whether the waiver covers a rule on a workload object.
 func (w Waiver) Matches(ruleID string, obj map[string]any) bool {
+	return w.matchesNode(ruleID, &graph.Node{Object: obj})
+}
+
+// matchesNode is Matches for a node, whole or slim (graph.Slim).
+func (w Waiver) matchesNode(ruleID string, n *graph.Node) bool {
 	if !anyGlob(w.Rules, ruleID) {
 		return false
 	}
-	kind, ns, name := graph.K8sMeta(&graph.Node{Object: obj})
+	kind, ns, name := graph.K8sMeta(n)
 	if !anyGlob(w.Kinds, kind) || !anyGlob(w.Namespaces, ns) || !anyGlob(w.Names, name) {
 		return false
 	}
-	images := podImages(obj)
+	images := graph.PodImages(n)
 	if len(images) == 0 {
 		return false // nothing to tell the component from a look-alike
 	}
 	for _, img := range images {
-		if !anyGlob(w.Images, graph.ParseImageRef(img).RepositoryID()) {
+		if !anyGlob(w.Images, graph.ParseImageRef(strings.TrimSpace(img)).RepositoryID()) {
 			return false
 		}
 	}
@@ -85,22 +90,6 @@ func anyGlob(patterns []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// podImages lists the images of every container, init container and
-// ephemeral container of a workload's pod template.
-func podImages(obj map[string]any) []string {
-	_, spec, _ := graph.PodTemplate(obj)
-	var out []string
-	for _, field := range []string{"initContainers", "containers", "ephemeralContainers"} {
-		list, _ := spec[field].([]any)
-		for _, c := range list {
-			cm, _ := c.(map[string]any)
-			img, _ := cm["image"].(string)
-			out = append(out, strings.TrimSpace(img))
-		}
-	}
-	return out
 }
 
 // applyDefaults waives the findings the default set covers, unless a
@@ -126,7 +115,7 @@ func applyDefaults(g *graph.Graph, r *finding.Report) {
 				continue
 			}
 			for _, w := range waivers {
-				if w.Matches(f.RuleID, n.Object) {
+				if w.matchesNode(f.RuleID, n) {
 					f.Suppression = &finding.Suppression{Kind: KindExternal, Justification: w.Justification()}
 					break
 				}

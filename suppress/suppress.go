@@ -158,7 +158,7 @@ func (p *Processor) inline(g *graph.Graph, r *finding.Report, known *ruleSet) {
 		if !graph.IsK8s(n) {
 			continue
 		}
-		rules, reason, found := annotations(n.Object)
+		rules, reason, found := annotations(n)
 		if !found {
 			continue
 		}
@@ -208,17 +208,9 @@ func resKey(id string, loc finding.Location) string { return id + "\x00" + loc.S
 
 // annotations reads kscan.io/ignore from the object's metadata and its pod
 // template's metadata (a workload's pods carry the template's annotations).
-func annotations(obj map[string]any) (rules []string, reason string, found bool) {
-	metas := []map[string]any{}
-	if m, ok := obj["metadata"].(map[string]any); ok {
-		metas = append(metas, m)
-	}
-	if pm, _, _ := graph.PodTemplate(obj); pm != nil && obj["kind"] != "Pod" {
-		metas = append(metas, pm)
-	}
+func annotations(n *graph.Node) (rules []string, reason string, found bool) {
 	seen := map[string]bool{}
-	for _, m := range metas {
-		a, _ := m["annotations"].(map[string]any)
+	for _, a := range graph.Annotations(n) {
 		v, ok := a[AnnotationIgnore]
 		if !ok {
 			continue
