@@ -433,3 +433,7 @@ func ExitCode(r *finding.Report, failOn string, onlyNew bool) int {
 	}
 	return ExitClean
 }
+
+// ProcessCPU is the user and system CPU time the process has used so far
+// (0 where it is not measured): kscan query's KSCAN_DEBUG_TIMINGS line.
+func ProcessCPU() time.Duration { return processCPU() }

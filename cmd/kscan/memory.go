@@ -67,6 +67,16 @@ func liveHeap() int64 {
 	return int64(s[0].Value.Uint64())
 }
 
+// gcCycles is the number of garbage collections completed so far.
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
 // gcTick is a heap object whose finalizer runs once per collection.
 type gcTick struct{ _ *int }
 

@@ -143,7 +143,7 @@ func runQuery(cmd *cobra.Command, f *scanFlags, r queryRun, args []string) error
 		return fmt.Errorf("building the query model: %w", err)
 	}
 	incomplete := reportInputErrors(cmd.ErrOrStderr(), g, f.quiet)
-	start := time.Now()
+	start, cpu, gcs := time.Now(), scan.ProcessCPU(), gcCycles()
 	var res *query.Result
 	if isNamed {
 		res, err = e.RunNamed(ctx, in, what, params)
@@ -157,7 +157,11 @@ func runQuery(cmd *cobra.Command, f *scanFlags, r queryRun, args []string) error
 		return err
 	}
 	if os.Getenv("KSCAN_DEBUG_TIMINGS") != "" {
-		fmt.Fprintf(cmd.ErrOrStderr(), "kscan: %-12s %v\n", "query", time.Since(start).Round(time.Millisecond))
+		// CPU beside wall time (the machine may be shared) and the garbage
+		// collections that fell inside the query: each marks the whole
+		// input.
+		fmt.Fprintf(cmd.ErrOrStderr(), "kscan: %-12s %v (cpu %v, %d gc)\n", "query", time.Since(start).Round(time.Millisecond),
+			(scan.ProcessCPU() - cpu).Round(time.Millisecond), gcCycles()-gcs)
 	}
 	if isNamed && len(res.Rows) == 0 && named.Limits != "" && !f.quiet {
 		fmt.Fprintf(cmd.ErrOrStderr(), "note: %s %s\n", named.Name, named.Limits)
