@@ -18,6 +18,7 @@
 package kscan.queries.orphaned_config
 
 import data.kscan
+import data.kscan.lib.k8s
 
 workload_types := {
 	"k8s:core/Pod", "k8s:apps/Deployment", "k8s:apps/StatefulSet", "k8s:apps/DaemonSet",
@@ -34,58 +35,62 @@ pod_spec(n) := n.object.spec if {
 	n.kind == "CronJob"
 } else := n.object.spec.template.spec
 
-# workload_nodes: every node with a pod spec, owned ones included.
-# specs: [namespace, pod spec] of every workload object (owned ones too: an
-# old ReplicaSet still mounts what it mounts), read once: every kind of
-# reference below walks this list rather than the nodes.
-specs := [[n.namespace, spec] |
+# refs: [namespace, pod spec, containers] of every workload object (owned
+# ones too: an old ReplicaSet still mounts what it mounts), read once. A
+# workload of kscan.workloads brings its containers already listed; an
+# owned one (not in kscan.workloads) is read from its node.
+refs := [[n.namespace, spec, cs] |
 	some t in workload_types
 	some n in kscan.of_type(t)
-	spec := pod_spec(n)
+	[spec, cs] := spec_containers(n)
 ]
 
-# containers: [namespace, container] of every workload object.
-containers := [[ns, c] |
-	some [ns, spec] in specs
+spec_containers(n) := [w.pod_spec, w.containers] if {
+	w := k8s.workload_index[n.key]
+} else := [spec, [c |
 	some list in ["initContainers", "containers", "ephemeralContainers"]
 	some c in object.get(spec, list, [])
-]
+]] if {
+	spec := pod_spec(n)
+}
 
 used contains [ns, "ConfigMap", v.configMap.name] if {
-	some [ns, spec] in specs
-	some v in object.get(spec, "volumes", [])
+	some [ns, spec, _] in refs
+	some v in spec.volumes
 	v.configMap.name
 }
 
 used contains [ns, "Secret", v.secret.secretName] if {
-	some [ns, spec] in specs
-	some v in object.get(spec, "volumes", [])
+	some [ns, spec, _] in refs
+	some v in spec.volumes
 	v.secret.secretName
 }
 
 used contains [ns, kind, name] if {
-	some [ns, spec] in specs
-	some v in object.get(spec, "volumes", [])
-	some src in object.get(v, ["projected", "sources"], [])
+	some [ns, spec, _] in refs
+	some v in spec.volumes
+	some src in v.projected.sources
 	some [kind, field] in [["ConfigMap", "configMap"], ["Secret", "secret"]]
 	name := src[field].name
 }
 
 used contains [ns, "Secret", p.name] if {
-	some [ns, spec] in specs
-	some p in object.get(spec, "imagePullSecrets", [])
+	some [ns, spec, _] in refs
+	some p in spec.imagePullSecrets
 }
 
 used contains [ns, kind, name] if {
-	some [ns, c] in containers
-	some e in object.get(c, "env", [])
+	some [ns, _, cs] in refs
+	some c in cs
+	some e in c.env
 	some [kind, field] in [["ConfigMap", "configMapKeyRef"], ["Secret", "secretKeyRef"]]
 	name := e.valueFrom[field].name
 }
 
 used contains [ns, kind, name] if {
-	some [ns, c] in containers
-	some e in object.get(c, "envFrom", [])
+	some [ns, _, cs] in refs
+	some c in cs
+	some e in c.envFrom
 	some [kind, field] in [["ConfigMap", "configMapRef"], ["Secret", "secretRef"]]
 	name := e[field].name
 }
