@@ -17,19 +17,42 @@ import data.kscan
 
 root_caps := {"SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "BPF", "ALL"}
 
-result contains row if {
+# A pod that shares a host namespace makes a row of every container; in
+# any other pod only a container with a securityContext that privileges
+# or adds capabilities can, which most do not: they are dismissed on two
+# lookups, and the reasons are worked out only for the rest.
+result contains row(w, c, array.concat(pod, container_reasons(c))) if {
 	some w in kscan.workloads
+	shares_host(w)
 	pod := pod_reasons(w)
 	some c in kscan.containers(w)
-	reasons := array.concat(pod, container_reasons(c))
-	count(reasons) > 0
-	row := {
-		"workload": w.id,
-		"container": c.name,
-		"reasons": reasons,
-		"pss_level": kscan.pss_level(w),
-	}
 }
+
+result contains row(w, c, reasons) if {
+	some w in kscan.workloads
+	not shares_host(w)
+	some c in kscan.containers(w)
+	may_privilege(c.securityContext)
+	reasons := container_reasons(c)
+	count(reasons) > 0
+}
+
+row(w, c, reasons) := {
+	"workload": w.id,
+	"container": c.name,
+	"reasons": reasons,
+	"pss_level": kscan.pss_level(w),
+}
+
+shares_host(w) if w.pod_spec.hostNetwork == true
+
+shares_host(w) if w.pod_spec.hostPID == true
+
+shares_host(w) if w.pod_spec.hostIPC == true
+
+may_privilege(sc) if sc.privileged == true
+
+may_privilege(sc) if sc.capabilities.add
 
 pod_reasons(w) := [sprintf("%s: true", [f]) | some f in ["hostNetwork", "hostPID", "hostIPC"]; object.get(w.pod_spec, f, false) == true]
 
