@@ -200,3 +200,55 @@ func ObjectRefs(g *graph.Graph) map[string]finding.ObjectRef {
 	}
 	return objs
 }
+
+// JudgedTypes gives the node types a rule's findings can be about when its
+// applies_to names only node types and excludes derived nodes (-derived,
+// or -builtin, which takes them out too): such a rule judges only nodes a
+// collector read, of those types. False for any other rule (none declared,
+// workloads, attr:, or derived nodes admitted, which enrichers may add
+// while reading any object).
+func (r Rule) JudgedTypes() ([]string, bool) {
+	if len(r.appliesTo) == 0 {
+		return nil, false
+	}
+	var types []string
+	for _, s := range r.appliesTo {
+		if s.base == "workloads" || strings.HasPrefix(s.base, "attr:") ||
+			!(slices.Contains(s.filters, "-derived") || slices.Contains(s.filters, "-builtin")) {
+			return nil, false
+		}
+		types = append(types, s.base)
+	}
+	return types, true
+}
+
+// MayJudge reports whether the rule could judge n by its applies_to: n's
+// type and the -derived and -builtin filters. Edge filters (out:,
+// grants:builtin) are not checked, so the answer errs towards true. A rule
+// without applies_to may judge anything.
+func (r Rule) MayJudge(n *graph.Node) bool {
+	if len(r.appliesTo) == 0 {
+		return true
+	}
+	for _, s := range r.appliesTo {
+		switch {
+		case s.base == "workloads", strings.HasPrefix(s.base, "attr:"):
+			return true
+		case s.base != n.Type:
+			continue
+		}
+		ok := true
+		for _, f := range s.filters {
+			switch f {
+			case "-derived":
+				ok = ok && n.Source.Kind != graph.SourceDerived
+			case "-builtin":
+				ok = ok && !isBuiltin(n)
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

@@ -75,8 +75,8 @@ const scanExamples = `  # Scan a directory of manifests; fail on high or critica
   kscan scan --rules 'rbac/*' --policy ./policies k8s/
 
   # Findings of a live cluster as they appear and are fixed (Ctrl-C ends);
-  # without registry/mutable-tags every rule left is re-evaluated per namespace
-  kscan scan --watch --skip-rules registry/mutable-tags --kubeconfig ~/.kube/config`
+  # a change re-evaluates only its namespace (docs/query.md)
+  kscan scan --watch --kubeconfig ~/.kube/config`
 
 func newScanCmd() *cobra.Command {
 	f := &scanFlags{}

@@ -55,6 +55,10 @@ type Spec struct {
 	// Why, when set, is why every change takes the full path (an ad-hoc
 	// expression, an undeclared rule).
 	Why string
+	// Now, when set, is asked before each change: a reason it gives sends
+	// the change down the full path (a rule that was right to skip until
+	// the last full evaluation found something for it).
+	Now func() string
 	// Local says the answer has a namespace-local part; without one a
 	// namespaced change that no Full type covers changes nothing and is
 	// not evaluated.
@@ -229,6 +233,11 @@ func (e *Evaluator) fullReason(changes []kube.Change) string {
 		return e.spec.Why
 	case e.sticky != "":
 		return e.sticky
+	}
+	if e.spec.Now != nil {
+		if why := e.spec.Now(); why != "" {
+			return why
+		}
 	}
 	for _, c := range changes {
 		switch {

@@ -87,12 +87,17 @@ var ScanColumns = []string{"severity", "rule", "resource", "message", "location"
 // Scan is the Spec of rules' findings (kscan scan --watch): the rules
 // declaring watch: namespace are evaluated on the changed namespaces, those
 // declaring types keep their findings unless an object of one of their
-// types changed; one undeclared rule sends every change down the full
-// path.
+// types changed. An undeclared rule sends every change down the full path,
+// except one whose applies_to names only node types read by a collector
+// (policies.Rule.JudgedTypes, e.g. registry/mutable-tags on ECR and Pulumi
+// repositories): while the last full evaluation found no such node it has
+// nothing to judge, and only a change of one of those types can give it
+// one, which takes the full path.
 func Scan(engine *policies.Engine, rules []policies.Rule, opts enrich.Options) Spec {
 	var local []policies.Rule
 	localIDs := map[string]bool{}
 	var types []string
+	var dormant []policies.Rule // undeclared, judging only collected nodes of some types
 	why := ""
 	for _, r := range rules {
 		switch {
@@ -101,13 +106,25 @@ func Scan(engine *policies.Engine, rules []policies.Rule, opts enrich.Options) S
 			localIDs[r.ID] = true
 		case len(r.Watch.Types) > 0:
 			types = append(types, r.Watch.Types...)
-		case why == "":
-			why = "rule " + r.ID + " declares no custom.watch"
+		default:
+			if ts, ok := r.JudgedTypes(); ok {
+				dormant = append(dormant, r)
+				types = append(types, ts...)
+			} else if why == "" {
+				why = "rule " + r.ID + " declares no custom.watch"
+			}
 		}
 	}
+	awake := "" // a dormant rule that had something to judge at the last full evaluation
 	return Spec{
 		Why:   why,
 		Local: len(local) > 0,
+		Now: func() string {
+			if awake == "" {
+				return ""
+			}
+			return "rule " + awake + " declares no custom.watch and has objects to judge"
+		},
 		Eval: func(ctx context.Context, g *graph.Graph, partial bool) ([]map[string]any, error) {
 			rs := rules
 			if partial {
@@ -116,6 +133,9 @@ func Scan(engine *policies.Engine, rules []policies.Rule, opts enrich.Options) S
 			rep, err := scan.EvaluateWith(ctx, engine, g, rs, opts)
 			if err != nil {
 				return nil, err
+			}
+			if !partial {
+				awake = firstJudging(dormant, g)
 			}
 			rows := make([]map[string]any, 0, len(rep.Findings))
 			for _, fd := range rep.Findings {
@@ -136,6 +156,23 @@ func Scan(engine *policies.Engine, rules []policies.Rule, opts enrich.Options) S
 		},
 		Full: func(typ string) bool { return matchAny(types, typ) },
 	}
+}
+
+// firstJudging gives the id of the first rule that may judge a node of g
+// (after the enrichers ran on it), "" when none may.
+func firstJudging(rules []policies.Rule, g *graph.Graph) string {
+	if len(rules) == 0 {
+		return ""
+	}
+	nodes := g.Nodes()
+	for _, r := range rules {
+		for _, n := range nodes {
+			if r.MayJudge(n) {
+				return r.ID
+			}
+		}
+	}
+	return ""
 }
 
 // matchAny: typ matches one of the declared types (globs: "aws:*").
