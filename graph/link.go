@@ -1,7 +1,8 @@
 package graph
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -105,16 +106,7 @@ func LinkK8s(g *Graph, opts LinkOptions) {
 
 	// Namespaces: declared or derived, so that per-namespace rules and the
 	// in-namespace edges always have a target.
-	nsKeys := make([][2]string, 0, len(nsUsed))
-	for k := range nsUsed {
-		nsKeys = append(nsKeys, k)
-	}
-	sort.Slice(nsKeys, func(i, j int) bool {
-		if nsKeys[i][0] != nsKeys[j][0] {
-			return nsKeys[i][0] < nsKeys[j][0]
-		}
-		return nsKeys[i][1] < nsKeys[j][1]
-	})
+	nsKeys := slices.SortedFunc(maps.Keys(nsUsed), func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
 	nsNode := map[[2]string]string{}
 	for _, k := range nsKeys {
 		nsNode[k] = derive(k[0], "v1", "Namespace", "", k[1], nil)

@@ -177,16 +177,7 @@ func Enrich(g *graph.Graph) map[string]any {
 		}
 	}
 	refs := referenceNodes(g)
-	refKeys := make([][2]string, 0, len(refs))
-	for k := range refs {
-		refKeys = append(refKeys, k)
-	}
-	sort.Slice(refKeys, func(i, j int) bool {
-		if refKeys[i][0] != refKeys[j][0] {
-			return refKeys[i][0] < refKeys[j][0]
-		}
-		return refKeys[i][1] < refKeys[j][1]
-	})
+	refKeys := slices.SortedFunc(maps.Keys(refs), func(a, b [2]string) int { return slices.Compare(a[:], b[:]) })
 	drift := []any{}
 	for _, rk := range refKeys {
 		name, refCluster := rk[0], rk[1]
