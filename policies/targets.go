@@ -180,17 +180,23 @@ func needsEdges(sels []selector) bool {
 	return false
 }
 
-// ObjectRefs describes every Kubernetes object of the graph by id (the
-// first node of an id), for reports that name objects.
+// ObjectRefs describes every Kubernetes object of the graph by id, for
+// reports that name objects. Of several nodes with one id (two objects of
+// the same kind, name and namespace in different API groups or inputs),
+// the one whose source sorts first: which of them got the plain key
+// depends on the order files were read in.
 func ObjectRefs(g *graph.Graph) map[string]finding.ObjectRef {
 	objs := map[string]finding.ObjectRef{}
+	first := map[string]*graph.Node{}
 	for _, n := range g.Nodes() {
 		if !graph.IsK8s(n) {
 			continue
 		}
-		if _, dup := objs[n.ID]; dup {
+		if f, dup := first[n.ID]; dup && (f.Source.String() < n.Source.String() ||
+			f.Source.String() == n.Source.String() && f.Type <= n.Type) {
 			continue
 		}
+		first[n.ID] = n
 		kind, ns, name := graph.K8sMeta(n)
 		if graph.IsClusterScoped(kind) {
 			ns = ""

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kscan-io/kscan/collectors/manifest"
+	"github.com/kscan-io/kscan/finding"
 	"github.com/kscan-io/kscan/graph"
 )
 
@@ -141,5 +142,31 @@ func TestAppliesToErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "r.rego") {
 			t.Errorf("%s: error %v, want one naming r.rego and %q", c.meta, err, c.want)
 		}
+	}
+}
+
+// Two objects with one id (an Istio and a Gateway API Gateway of one name
+// and namespace, read from two files): which node gets the plain key
+// depends on which file the parallel reader finishes first, and the
+// object reference of that id must not.
+func TestObjectRefsIndependentOfReadOrder(t *testing.T) {
+	gateway := func(apiVersion, file string) *graph.Node {
+		return graph.NewK8sNode(map[string]any{"apiVersion": apiVersion, "kind": "Gateway",
+			"metadata": map[string]any{"name": "web", "namespace": "shop"}},
+			graph.Source{Kind: graph.SourceFile, File: file, Line: 1}, "")
+	}
+	refs := func(first, second *graph.Node) finding.ObjectRef {
+		g := graph.New()
+		g.AddNode(first)
+		g.AddNode(second)
+		return ObjectRefs(g)["shop/Gateway/web"]
+	}
+	a := refs(gateway("networking.istio.io/v1", "a.yaml"), gateway("gateway.networking.k8s.io/v1", "b.yaml"))
+	b := refs(gateway("gateway.networking.k8s.io/v1", "b.yaml"), gateway("networking.istio.io/v1", "a.yaml"))
+	if a != b {
+		t.Errorf("read in one order %+v, in the other %+v", a, b)
+	}
+	if a.APIVersion != "networking.istio.io/v1" {
+		t.Errorf("got %s, want the object of a.yaml, whose source sorts first", a.APIVersion)
 	}
 }

@@ -199,3 +199,60 @@ func TestOfflineYAMLAcceptedByAPIServer(t *testing.T) {
 		})
 	}
 }
+
+// A rule whose findings carry different severities (a finding may set its
+// own) sorts by the highest of them: the results come in one order,
+// however the findings' groups are visited (a map, in random order). Run
+// 40 times, the order before this held differed between builds.
+func TestBuildOrderIsStable(t *testing.T) {
+	rep := &finding.Report{
+		Rules: []finding.Rule{
+			{ID: "rbac/secrets-read", Title: "Secrets", Severity: "high"},
+			{ID: "k8s/run-as-root", Title: "Root", Severity: "medium"},
+		},
+		Findings: []finding.Finding{
+			{RuleID: "rbac/secrets-read", Severity: "high", Message: "all Secrets", Resource: "shop/Role/a", Fingerprint: "1"},
+			{RuleID: "rbac/secrets-read", Severity: "low", Message: "one Secret", Resource: "shop/Role/b", Fingerprint: "2"},
+			{RuleID: "k8s/run-as-root", Severity: "medium", Message: "root", Resource: "shop/Deployment/c", Fingerprint: "3"},
+			// Two Gateways of one namespace and name, in two API groups.
+			{RuleID: "k8s/internet-exposed", Severity: "high", Message: "open", Resource: "shop/Gateway/g", Fingerprint: "4"},
+			{RuleID: "k8s/internet-exposed", Severity: "high", Message: "open", Resource: "shop/Gateway/g@b.yaml", Fingerprint: "5"},
+		},
+		Objects: map[string]finding.ObjectRef{
+			"shop/Role/a":           {APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role", Namespace: "shop", Name: "a"},
+			"shop/Role/b":           {APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role", Namespace: "shop", Name: "b"},
+			"shop/Deployment/c":     {APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "c"},
+			"shop/Gateway/g":        {APIVersion: "networking.istio.io/v1", Kind: "Gateway", Namespace: "shop", Name: "g"},
+			"shop/Gateway/g@b.yaml": {APIVersion: "gateway.networking.k8s.io/v1", Kind: "Gateway", Namespace: "shop", Name: "g"},
+		},
+	}
+	rep.Rules = append(rep.Rules, finding.Rule{ID: "k8s/internet-exposed", Title: "Exposed", Severity: "high"})
+	var first []result
+	for i := 0; i < 40; i++ {
+		b, err := policyreport.Build(nil, rep, policyreport.Options{Offline: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := resultsOf(t, b.Objects[0])
+		// The reference's API version tells the two Gateways apart.
+		items, _, _ := unstructured.NestedSlice(b.Objects[0].Object, "results")
+		for j, it := range items {
+			ref := it.(map[string]any)["resources"].([]any)[0].(map[string]any)
+			if j < len(got) {
+				got[j].uid = ref["apiVersion"].(string)
+			}
+		}
+		if i == 0 {
+			first = got
+			if len(got) != 5 || got[0].rule != "k8s/internet-exposed" || got[2].rule != "rbac/secrets-read" || got[4].rule != "k8s/run-as-root" {
+				t.Fatalf("results %v: want both rbac/secrets-read results (highest: high) before k8s/run-as-root (medium)", got)
+			}
+			continue
+		}
+		for j := range got {
+			if got[j] != first[j] {
+				t.Fatalf("build %d gave %v, the first %v", i, got, first)
+			}
+		}
+	}
+}

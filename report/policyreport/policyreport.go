@@ -230,7 +230,12 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 		})
 		ns := gr.obj.Namespace
 		perNS[ns] = append(perNS[ns], res)
-		sevOf[k.rule] = finding.SeverityRank(first.Severity)
+		// A rule's results sort by the highest severity among its findings
+		// (a finding may lower or raise its own), whatever the order the
+		// groups are visited in.
+		if r, seen := sevOf[k.rule]; !seen || finding.SeverityRank(first.Severity) > r {
+			sevOf[k.rule] = finding.SeverityRank(first.Severity)
+		}
 	}
 	// Pass results: what Policy Reporter's compliance views count. Kept
 	// short (no remediation): there are many.
@@ -293,7 +298,19 @@ func Build(g *graph.Graph, rep *finding.Report, opts Options) (*Built, error) {
 			if a["policy"] != c["policy"] {
 				return a["policy"].(string) < c["policy"].(string)
 			}
-			return refString(a) < refString(c)
+			if ra, rc := refString(a), refString(c); ra != rc {
+				return ra < rc
+			}
+			// Two objects of one namespace, kind and name (two API groups,
+			// or read from two files): by API version, message, then
+			// fingerprint, so that the order is total.
+			if va, vc := refField(a, "apiVersion"), refField(c, "apiVersion"); va != vc {
+				return va < vc
+			}
+			if a["message"] != c["message"] {
+				return a["message"].(string) < c["message"].(string)
+			}
+			return fingerprintOf(a) < fingerprintOf(c)
 		})
 	}
 	for _, ns := range namespaces {
@@ -461,4 +478,18 @@ func applyError(k Kinds, o *unstructured.Unstructured, err error) error {
 
 func isNoKind(err error) bool {
 	return apierrors.IsNotFound(err) && strings.Contains(err.Error(), "the server could not find the requested resource")
+}
+
+// refField is a field of a result's (first) resource reference.
+func refField(r map[string]any, name string) string {
+	m := r["resources"].([]any)[0].(map[string]any)
+	v, _ := m[name].(string)
+	return v
+}
+
+// fingerprintOf is a failing result's fingerprint ("" for a pass).
+func fingerprintOf(r map[string]any) string {
+	props, _ := r["properties"].(map[string]any)
+	f, _ := props["fingerprint"].(string)
+	return f
 }
