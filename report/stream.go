@@ -40,6 +40,10 @@ func writeOrdered(w io.Writer, n int, newRender func() func(dst *bytes.Buffer, i
 		done[b] = make(chan result, 1)
 	}
 	sem := make(chan struct{}, 2*workers)
+	// Buffers the writer is done with go back to the workers: a block's
+	// buffer grows to about a megabyte, and growing a new one for every
+	// block allocated twice the report.
+	free := make(chan *bytes.Buffer, 3*workers)
 	next := make(chan int)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -49,7 +53,13 @@ func writeOrdered(w io.Writer, n int, newRender func() func(dst *bytes.Buffer, i
 			defer wg.Done()
 			render := newRender()
 			for b := range next {
-				buf := new(bytes.Buffer)
+				var buf *bytes.Buffer
+				select {
+				case buf = <-free:
+					buf.Reset()
+				default:
+					buf = new(bytes.Buffer)
+				}
 				var err error
 				for i := b * blockSize; i < min(n, (b+1)*blockSize) && err == nil; i++ {
 					err = render(buf, i)
@@ -82,6 +92,10 @@ func writeOrdered(w io.Writer, n int, newRender func() func(dst *bytes.Buffer, i
 		}
 		if err == nil {
 			_, err = w.Write(r.buf.Bytes())
+		}
+		select {
+		case free <- r.buf:
+		default:
 		}
 		if err != nil {
 			// The feeder stops handing out blocks; workers finish the ones
