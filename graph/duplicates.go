@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -75,17 +76,8 @@ func (g *Graph) MergeFileDuplicates() int {
 	}
 	if removed > 0 {
 		// The survivor of a merge may carry a suffixed key ("id@file:line")
-		// only because its twin was added first; give it the plain ID back.
-		for key, n := range g.nodes {
-			if key != n.ID {
-				if _, taken := g.nodes[n.ID]; !taken {
-					delete(g.nodes, key)
-					n.Key = n.ID
-					g.nodes[n.ID] = n
-				}
-			}
-		}
-		g.sorted = nil
+		// only because its twin was added first.
+		g.stableKeys()
 	}
 	return removed
 }
@@ -95,4 +87,90 @@ func sourceLess(a, b Source) bool {
 		return a.File < b.File
 	}
 	return a.Line < b.Line
+}
+
+// StableKeys gives the nodes that share an id keys that do not depend on
+// the order they were added in: collectors read files in parallel, and the
+// first node added under an id takes the plain key. Of the nodes of one id,
+// the one whose source sorts first (then its type, then its object) gets
+// the id as its key, the others "id@source". Edges follow their nodes. Run
+// it once collection is done (scan.Collect does).
+func (g *Graph) StableKeys() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stableKeys()
+}
+
+func (g *Graph) stableKeys() {
+	byID := map[string][]*Node{}
+	dup := false
+	for _, n := range g.nodes {
+		byID[n.ID] = append(byID[n.ID], n)
+		if n.Key != n.ID {
+			dup = true
+		}
+	}
+	if !dup {
+		return // every key is its node's id already
+	}
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	nodes := make(map[string]*Node, len(g.nodes))
+	renamed := map[string]string{}
+	take := func(n *Node, base string) {
+		key := base
+		for i := 2; ; i++ {
+			if _, taken := nodes[key]; !taken {
+				break
+			}
+			key = fmt.Sprintf("%s#%d", base, i)
+		}
+		if key != n.Key {
+			renamed[n.Key] = key
+			n.Key = key
+		}
+		nodes[key] = n
+	}
+	for _, id := range ids {
+		ns := byID[id]
+		sort.Slice(ns, func(i, j int) bool { return nodeLess(ns[i], ns[j]) })
+		for i, n := range ns {
+			if i == 0 {
+				take(n, id)
+			} else {
+				take(n, id+"@"+n.Source.String())
+			}
+		}
+	}
+	g.nodes, g.sorted = nodes, nil
+	if len(renamed) == 0 {
+		return
+	}
+	edges := make(map[Edge]struct{}, len(g.edges))
+	for e := range g.edges {
+		if k, ok := renamed[e.From]; ok {
+			e.From = k
+		}
+		if k, ok := renamed[e.To]; ok {
+			e.To = k
+		}
+		edges[e] = struct{}{}
+	}
+	g.edges = edges
+}
+
+// nodeLess orders the nodes of one id: by source, then type, then object.
+func nodeLess(a, b *Node) bool {
+	if sa, sb := a.Source.String(), b.Source.String(); sa != sb {
+		return sa < sb
+	}
+	if a.Type != b.Type {
+		return a.Type < b.Type
+	}
+	ja, _ := json.Marshal(a.Object)
+	jb, _ := json.Marshal(b.Object)
+	return string(ja) < string(jb)
 }

@@ -160,6 +160,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // so far comes with a *StoppedError naming that source.
 func Collect(ctx context.Context, collectors []Collector) (*graph.Graph, error) {
 	g := graph.New()
+	// Keys of objects sharing an id must not depend on which file the
+	// parallel reader finished first (snapshots and graph exports show them).
+	defer g.StableKeys()
 	for _, c := range collectors {
 		if err := c.Collect(ctx, g); err != nil {
 			if ctx.Err() != nil {
