@@ -102,16 +102,19 @@ func (g *Graph) StableKeys() {
 }
 
 func (g *Graph) stableKeys() {
-	byID := map[string][]*Node{}
 	dup := false
-	for _, n := range g.nodes {
-		byID[n.ID] = append(byID[n.ID], n)
-		if n.Key != n.ID {
+	for key, n := range g.nodes {
+		if key != n.ID {
 			dup = true
+			break
 		}
 	}
 	if !dup {
-		return // every key is its node's id already
+		return // every key is its node's id already: no id is shared
+	}
+	byID := map[string][]*Node{}
+	for _, n := range g.nodes {
+		byID[n.ID] = append(byID[n.ID], n)
 	}
 	ids := make([]string, 0, len(byID))
 	for id := range byID {

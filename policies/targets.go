@@ -180,23 +180,19 @@ func needsEdges(sels []selector) bool {
 	return false
 }
 
-// ObjectRefs describes every Kubernetes object of the graph by id, for
-// reports that name objects. Of several nodes with one id (two objects of
-// the same kind, name and namespace in different API groups or inputs),
-// the one whose source sorts first: which of them got the plain key
-// depends on the order files were read in.
+// ObjectRefs describes every Kubernetes object of the graph by id (the
+// first node of an id in key order: the one whose source sorts first once
+// graph.StableKeys has run, as scan.Collect does), for reports that name
+// objects.
 func ObjectRefs(g *graph.Graph) map[string]finding.ObjectRef {
 	objs := map[string]finding.ObjectRef{}
-	first := map[string]*graph.Node{}
 	for _, n := range g.Nodes() {
 		if !graph.IsK8s(n) {
 			continue
 		}
-		if f, dup := first[n.ID]; dup && (f.Source.String() < n.Source.String() ||
-			f.Source.String() == n.Source.String() && f.Type <= n.Type) {
+		if _, dup := objs[n.ID]; dup {
 			continue
 		}
-		first[n.ID] = n
 		kind, ns, name := graph.K8sMeta(n)
 		if graph.IsClusterScoped(kind) {
 			ns = ""

@@ -159,6 +159,7 @@ func TestObjectRefsIndependentOfReadOrder(t *testing.T) {
 		g := graph.New()
 		g.AddNode(first)
 		g.AddNode(second)
+		g.StableKeys() // as scan.Collect does once collection is done
 		return ObjectRefs(g)["shop/Gateway/web"]
 	}
 	a := refs(gateway("networking.istio.io/v1", "a.yaml"), gateway("gateway.networking.k8s.io/v1", "b.yaml"))

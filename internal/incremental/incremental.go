@@ -131,16 +131,9 @@ func (e *Evaluator) Full(ctx context.Context, reason string) (*Update, error) {
 	for _, r := range rows {
 		k := key(r)
 		cur[k] = r
-		id, local := e.spec.Object(r)
-		if !local {
-			continue
+		if ns, local, ok := e.attribute(g, r); local && ok {
+			add(byNS, ns, k)
 		}
-		ns, ok := namespaceOf(g, id)
-		if !ok {
-			e.sticky = fmt.Sprintf("a row is about %q, not a node of the graph", id)
-			continue
-		}
-		add(byNS, ns, k)
 	}
 	u := diff(e.rows, cur)
 	e.rows, e.byNS = cur, byNS
@@ -180,13 +173,11 @@ func (e *Evaluator) Apply(ctx context.Context, changes []kube.Change) (*Update, 
 	fresh := map[string]map[string]any{}
 	freshNS := map[string]map[string]bool{}
 	for _, r := range rows {
-		id, local := e.spec.Object(r)
+		ns, local, ok := e.attribute(g, r)
 		if !local {
 			continue
 		}
-		ns, ok := namespaceOf(g, id)
 		if !ok {
-			e.sticky = fmt.Sprintf("a row is about %q, not a node of the graph", id)
 			return e.Full(ctx, e.sticky)
 		}
 		if ns == "" || !affected[ns] {
@@ -222,6 +213,21 @@ func (e *Evaluator) Apply(ctx context.Context, changes []kube.Change) (*Update, 
 	u.Namespaces, u.Objects = len(affected), g.Len()
 	u.GraphTime, u.EvalTime = built, time.Since(start)-built
 	return u, nil
+}
+
+// attribute gives the namespace the row r of an evaluation of g belongs to
+// (namespaceOf its object); local is false for a row a namespaced change
+// cannot touch. ok is false when the row is about no node of g: the
+// declaration does not hold, and every later change takes the full path.
+func (e *Evaluator) attribute(g *graph.Graph, r map[string]any) (ns string, local, ok bool) {
+	id, local := e.spec.Object(r)
+	if !local {
+		return "", false, true
+	}
+	if ns, ok = namespaceOf(g, id); !ok {
+		e.sticky = fmt.Sprintf("a row is about %q, not a node of the graph", id)
+	}
+	return ns, true, ok
 }
 
 // fullReason says why changes need the full path ("" when they do not).
