@@ -209,6 +209,7 @@ func TestBuildOrderIsStable(t *testing.T) {
 		Rules: []finding.Rule{
 			{ID: "rbac/secrets-read", Title: "Secrets", Severity: "high"},
 			{ID: "k8s/run-as-root", Title: "Root", Severity: "medium"},
+			{ID: "k8s/internet-exposed", Title: "Exposed", Severity: "high"},
 		},
 		Findings: []finding.Finding{
 			{RuleID: "rbac/secrets-read", Severity: "high", Message: "all Secrets", Resource: "shop/Role/a", Fingerprint: "1"},
@@ -226,7 +227,6 @@ func TestBuildOrderIsStable(t *testing.T) {
 			"shop/Gateway/g@b.yaml": {APIVersion: "gateway.networking.k8s.io/v1", Kind: "Gateway", Namespace: "shop", Name: "g"},
 		},
 	}
-	rep.Rules = append(rep.Rules, finding.Rule{ID: "k8s/internet-exposed", Title: "Exposed", Severity: "high"})
 	var first []result
 	for i := 0; i < 40; i++ {
 		b, err := policyreport.Build(nil, rep, policyreport.Options{Offline: true})

@@ -376,10 +376,7 @@ func objectRef(o finding.ObjectRef) map[string]any {
 }
 
 func refString(r map[string]any) string {
-	refs := r["resources"].([]any)
-	m := refs[0].(map[string]any)
-	ns, _ := m["namespace"].(string)
-	return fmt.Sprint(ns, "/", m["kind"], "/", m["name"])
+	return refField(r, "namespace") + "/" + refField(r, "kind") + "/" + refField(r, "name")
 }
 
 func scopeOf(ns string) string {
