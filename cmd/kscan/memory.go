@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kscan-io/kscan/internal/hugepages"
 )
 
 // softLimit is where the collector starts to work harder so that the heap
@@ -24,16 +26,23 @@ const softLimit = 768 << 20
 // raised to give such a heap room (nextLimit), up to that 90 %, where a
 // tight container is met by collecting harder rather than by the
 // out-of-memory killer. docs/benchmarks.md measures both sides.
+//
+// The heap's first soft limit's worth grows into huge pages where the
+// kernel gives them only on request (hugepages.Prepare). Not further: a
+// block allocated when the limit is raised lands on a large live heap and
+// costs collections (docs/benchmarks.md, "Huge pages").
 func tuneMemory() {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
-		return
-	}
 	ceiling := availableMemory("/") / 10 * 9
 	limit := int64(softLimit)
 	if ceiling > 0 && ceiling < limit {
 		limit = ceiling
 	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		hugepages.Prepare(min(limit, debug.SetMemoryLimit(-1)))
+		return
+	}
 	debug.SetMemoryLimit(limit)
+	hugepages.Prepare(limit)
 	afterEachGC(func() bool {
 		if next := nextLimit(liveHeap(), limit, ceiling); next != limit {
 			limit = next

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package hugepages
+
+// Prepare does nothing outside Linux: transparent huge pages are Linux's.
+func Prepare(n int64) int64 { return 0 }
