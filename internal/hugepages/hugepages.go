@@ -17,12 +17,12 @@ import (
 	"strings"
 )
 
-// Off is the environment variable that turns Prepare off ("0").
-const Off = "KSCAN_HUGEPAGES"
+// offEnv is the environment variable that turns Prepare off ("0").
+const offEnv = "KSCAN_HUGEPAGES"
 
-// Mode is the kernel's transparent huge page mode read below root ("/", or
+// mode is the kernel's transparent huge page mode read below root ("/", or
 // a test's file tree): "always", "madvise", "never", or "" when unknown.
-func Mode(root string) string {
+func mode(root string) string {
 	b, err := os.ReadFile(filepath.Join(root, "sys/kernel/mm/transparent_hugepage/enabled"))
 	if err != nil {
 		return ""
@@ -47,7 +47,7 @@ func strictOvercommit(root string) bool {
 // wanted says whether Prepare should act: huge pages on request only, a
 // kernel that maps ahead of need without counting, not turned off.
 func wanted(root string) bool {
-	return os.Getenv(Off) != "0" && Mode(root) == "madvise" && !strictOvercommit(root)
+	return os.Getenv(offEnv) != "0" && mode(root) == "madvise" && !strictOvercommit(root)
 }
 
 // hugePage is the size of a transparent huge page on the platforms kscan

@@ -19,12 +19,12 @@ func TestMode(t *testing.T) {
 	for _, tc := range cases {
 		root := t.TempDir()
 		write(t, root, "sys/kernel/mm/transparent_hugepage/enabled", tc.file)
-		if got := Mode(root); got != tc.want {
-			t.Errorf("Mode(%q) = %q, want %q", tc.file, got, tc.want)
+		if got := mode(root); got != tc.want {
+			t.Errorf("mode(%q) = %q, want %q", tc.file, got, tc.want)
 		}
 	}
-	if got := Mode(t.TempDir()); got != "" {
-		t.Errorf("Mode without the file = %q, want \"\"", got)
+	if got := mode(t.TempDir()); got != "" {
+		t.Errorf("mode without the file = %q, want \"\"", got)
 	}
 }
 
@@ -49,7 +49,7 @@ func TestWanted(t *testing.T) {
 			if tc.overcommit != "" {
 				write(t, root, "proc/sys/vm/overcommit_memory", tc.overcommit+"\n")
 			}
-			t.Setenv(Off, tc.env)
+			t.Setenv(offEnv, tc.env)
 			if got := wanted(root); got != tc.want {
 				t.Errorf("wanted = %v, want %v", got, tc.want)
 			}

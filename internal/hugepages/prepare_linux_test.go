@@ -16,15 +16,15 @@ import (
 // AnonHugePages). Where the machine's mode is not "madvise", Prepare must
 // leave the heap alone.
 func TestPrepareBacksTheHeapWithHugePages(t *testing.T) {
-	t.Setenv(Off, "")
+	t.Setenv(offEnv, "")
 	const size = 64 << 20
-	mode := Mode("/")
+	thp := mode("/")
 	lo, hi := prepare(size)
 	if !wanted("/") || capped() {
 		if lo != hi {
-			t.Fatalf("THP mode %q: prepare marked [%#x, %#x), want nothing", mode, lo, hi)
+			t.Fatalf("THP mode %q: prepare marked [%#x, %#x), want nothing", thp, lo, hi)
 		}
-		t.Logf("THP mode %q: nothing to prepare, and nothing was", mode)
+		t.Logf("THP mode %q: nothing to prepare, and nothing was", thp)
 		return
 	}
 	if hi-lo < size-2*hugePage {
@@ -117,7 +117,7 @@ func TestPrepareUnderAnAddressSpaceLimit(t *testing.T) {
 		return
 	}
 	cmd := exec.Command("/bin/sh", "-c", `ulimit -v 1048576 && exec "$0" -test.run '^TestPrepareUnderAnAddressSpaceLimit$' -test.v`, os.Args[0])
-	cmd.Env = append(os.Environ(), "HUGEPAGES_CHILD=1", Off+"=")
+	cmd.Env = append(os.Environ(), "HUGEPAGES_CHILD=1", offEnv+"=")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS") {
 		t.Fatalf("child under ulimit -v 1 GiB: %v\n%.2000s", err, out)
